@@ -1,0 +1,3 @@
+"""picoagent: a local-first engine for LLM agents, built for small open-weight models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,22 @@
+"""Action formats: how the model expresses an action. Chosen by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from picoagent.actions.base import Action, ActionFormat, ActionParseError, CodeAction, Executor, ToolCall
+from picoagent.config import Config
+from picoagent.errors import ConfigError
+from picoagent.tools.registry import ToolRegistry
+
+__all__ = ["Action", "ActionFormat", "ActionParseError", "CodeAction", "Executor", "ToolCall", "FORMAT_NAMES", "make_format"]
+
+FORMAT_NAMES = ("json",)
+
+
+def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: Config) -> ActionFormat:
+    if name == "json":
+        from picoagent.actions.json_format import JsonFormat
+
+        return JsonFormat(registry)
+    raise ConfigError(f"unknown action format {name!r}: use one of {', '.join(FORMAT_NAMES)}")

@@ -1,0 +1,75 @@
+"""The ActionFormat contract: how a model expresses an action, and the Executor that runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from picoagent.models.base import Constraint
+from picoagent.observation import Observation
+
+
+class ActionParseError(Exception):
+    """The model's output is not a valid action. The message is shown to the model to repair it."""
+
+
+@dataclass
+class ToolCall:
+    """Call one registered tool with arguments (json and text formats)."""
+
+    thought: str
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "tool_call", "thought": self.thought, "tool": self.tool, "args": self.args}
+
+    def key(self) -> str:
+        """Identity for repeated-action detection: the same call, whatever the thought."""
+        import json
+
+        return json.dumps({"tool": self.tool, "args": self.args}, sort_keys=True, default=str)
+
+
+@dataclass
+class CodeAction:
+    """Run a Python block in the run's kernel (code format)."""
+
+    thought: str
+    code: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "code", "thought": self.thought, "code": self.code}
+
+    def key(self) -> str:
+        return self.code.strip()
+
+
+Action = ToolCall | CodeAction
+
+
+class Executor(Protocol):
+    """Runs parsed actions for one run; owns whatever process state that needs."""
+
+    def execute(self, action: Action, *, timeout_s: float | None = None) -> Observation: ...
+
+    def close(self) -> None: ...
+
+
+class ActionFormat(Protocol):
+    name: str
+
+    def instructions(self) -> str:
+        """System-prompt text: how to act, and the tools available."""
+
+    def constraint(self) -> Constraint | None:
+        """A schema or grammar the backend can enforce while generating, if one exists."""
+
+    def parse(self, text: str) -> Action:
+        """The action in the model's output; ActionParseError if there is none."""
+
+    def render_observation(self, observation: Observation) -> str:
+        """The user-turn text that shows the model what its action did."""
+
+    def executor(self) -> Executor:
+        """A fresh executor for one run (closed by the agent at the end)."""

@@ -1,0 +1,198 @@
+"""The agent loop: ask the model for an action, run it, show the result, until done or a limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from picoagent.actions.base import ActionFormat, ActionParseError
+from picoagent.config import Config
+from picoagent.errors import ModelError
+from picoagent.memory.context import Context
+from picoagent.models.base import Completion, ContextOverflowError, Model, Usage
+from picoagent.trace.recorder import Recorder
+
+Status = Literal["answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
+
+REPEAT_WARNING = (
+    "\nNote: you have now run this exact action {count} times in a row and it gives the same result. "
+    "Do something different, or call final_answer if you know the answer."
+)
+
+
+@dataclass
+class Result:
+    status: Status
+    answer: str | None
+    steps: int
+    usage: Usage
+    run_id: str | None = None
+    error: str | None = None
+    invalid_actions: int = 0
+    wall_s: float = 0.0
+    trace_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "answered"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "answer": self.answer,
+            "steps": self.steps,
+            "usage": self.usage.to_dict(),
+            "run_id": self.run_id,
+            "error": self.error,
+            "invalid_actions": self.invalid_actions,
+            "wall_s": round(self.wall_s, 3),
+            "trace_path": self.trace_path,
+        }
+
+
+@dataclass
+class _RunState:
+    started: float
+    usage: Usage = field(default_factory=Usage)
+    steps: int = 0
+    invalid: int = 0
+    format_errors: int = 0  # consecutive
+    last_action_key: str | None = None
+    repeats: int = 0
+    last_prompt_tokens: int = 0
+
+
+class Agent:
+    """One loop for every action format; planners, critics and evals wrap it, never copy it."""
+
+    def __init__(
+        self,
+        model: Model,
+        action_format: ActionFormat,
+        config: Config,
+        *,
+        recorder: Recorder | None = None,
+        on_event: Callable[[str, dict[str, Any]], None] | None = None,
+    ):
+        self.model = model
+        self.format = action_format
+        self.config = config
+        self.recorder = recorder
+        self.on_event = on_event
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.event(kind, **data)
+        if self.on_event is not None:
+            self.on_event(kind, data)
+
+    def _limit_reached(self, state: _RunState) -> Status | None:
+        if state.steps >= self.config.max_steps:
+            return "max_steps"
+        if state.usage.total_tokens >= self.config.max_total_tokens:
+            return "max_tokens"
+        if time.monotonic() - state.started >= self.config.max_wall_s:
+            return "timeout"
+        return None
+
+    def _complete(self, context: Context, state: _RunState) -> Completion:
+        """One model call, condensing the transcript first if it would not fit."""
+        if not context.fits(state.last_prompt_tokens, self.config.step_max_tokens):
+            if context.condense():
+                self._emit("context_condensed", messages=len(context.messages))
+        constraint = self.format.constraint()
+        try:
+            return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+        except ContextOverflowError:
+            if not context.condense():
+                raise
+            self._emit("context_condensed", messages=len(context.messages))
+            return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+
+    def run(self, task: str) -> Result:
+        state = _RunState(started=time.monotonic())
+        context = Context(self.format.instructions(), task, budget_tokens=int(self.config.context_tokens * self.config.context_fill))
+        self._emit("run_start", task=task, model=self.model.name, actions=self.format.name, config=self.config.model_dump(mode="json"))
+        executor = self.format.executor()
+
+        def finish(status: Status, answer: str | None = None, error: str | None = None) -> Result:
+            result = Result(
+                status=status,
+                answer=answer,
+                steps=state.steps,
+                usage=state.usage,
+                run_id=self.recorder.run_id if self.recorder else None,
+                error=error,
+                invalid_actions=state.invalid,
+                wall_s=time.monotonic() - state.started,
+                trace_path=str(self.recorder.path) if self.recorder else None,
+            )
+            self._emit("run_end", result=result.to_dict())
+            return result
+
+        try:
+            while True:
+                if stop := self._limit_reached(state):
+                    return finish(stop)
+                state.steps += 1
+                step_started = time.perf_counter()
+                try:
+                    completion = self._complete(context, state)
+                except ContextOverflowError as exc:
+                    return finish("context_full", error=str(exc))
+                except ModelError as exc:
+                    return finish("model_error", error=str(exc))
+                sent = context.new_messages()  # appended since the last call: the trace stores each once
+                state.usage.add(completion.usage)
+                state.last_prompt_tokens = completion.usage.prompt_tokens + completion.usage.completion_tokens
+                context.append("assistant", completion.text)
+                context.new_messages()  # the reply is recorded as `raw`, not again as a message
+                step: dict[str, Any] = {
+                    "step": state.steps,
+                    "messages": sent,
+                    "raw": completion.text,
+                    "usage": completion.usage.to_dict(),
+                    "timings": completion.timings.to_dict(),
+                }
+
+                try:
+                    action = self.format.parse(completion.text)
+                except ActionParseError as exc:
+                    state.invalid += 1
+                    state.format_errors += 1
+                    context.append("user", str(exc))
+                    self._emit("step", **step, error=str(exc), engine_s=time.perf_counter() - step_started - completion.timings.total_s)
+                    if state.format_errors >= self.config.max_format_errors:
+                        return finish("invalid_output", error=f"{state.format_errors} invalid outputs in a row; last: {exc}")
+                    continue
+                state.format_errors = 0
+                step["action"] = action.to_dict()
+
+                key = action.key()
+                state.repeats = state.repeats + 1 if key == state.last_action_key else 1
+                state.last_action_key = key
+                if state.repeats >= self.config.repeat_limit:
+                    self._emit("step", **step, error="repeated action")
+                    return finish("stuck", error=f"the same action was repeated {state.repeats} times")
+
+                remaining = self.config.max_wall_s - (time.monotonic() - state.started)
+                exec_started = time.perf_counter()
+                observation = executor.execute(action, timeout_s=max(remaining, 1.0))
+                exec_s = time.perf_counter() - exec_started
+                step["observation"] = observation.to_dict()
+                step["exec_s"] = exec_s
+                if observation.final_answer is not None:
+                    self._emit("step", **step, engine_s=time.perf_counter() - step_started - completion.timings.total_s - exec_s)
+                    return finish("answered", answer=observation.final_answer)
+
+                shown = self.format.render_observation(observation)
+                if state.repeats == self.config.repeat_limit - 1:
+                    shown += REPEAT_WARNING.format(count=state.repeats)
+                context.append("user", shown)
+                self._emit("step", **step, engine_s=time.perf_counter() - step_started - completion.timings.total_s - exec_s)
+        finally:
+            executor.close()
+            if self.recorder is not None:
+                self.recorder.close()

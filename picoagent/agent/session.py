@@ -1,0 +1,53 @@
+"""Set up one run: workspace, tools, action format, recorder; then run the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from picoagent.actions import make_format
+from picoagent.agent.loop import Agent, Result
+from picoagent.config import Config
+from picoagent.errors import ConfigError
+from picoagent.models import Model, load_model
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import Tool, ToolRegistry
+from picoagent.tools.toolsets import add_toolsets
+from picoagent.trace.recorder import Recorder
+
+
+def default_action_format(model: Model) -> str:
+    """The format that measured best for this kind of model (see the README's figures)."""
+    return "json"
+
+
+def run_task(
+    task: str,
+    config: Config,
+    *,
+    model: Model | None = None,
+    extra_tools: Iterable[Tool | Callable[..., Any]] = (),
+    on_event: Callable[[str, dict[str, Any]], None] | None = None,
+) -> Result:
+    """Run one task end to end and return its Result; the trace goes under config.runs_dir."""
+    if not task or not task.strip():
+        raise ConfigError("the task is empty: say what the agent should do")
+    model = model or load_model(config.model, n_ctx=config.context_tokens)
+    recorder = Recorder(config.runs_dir)
+    workspace = Path(config.workspace) if config.workspace else recorder.run_dir / "workspace"
+    workspace.mkdir(parents=True, exist_ok=True)
+    workspace = workspace.resolve()
+    registry = ToolRegistry(
+        [*builtin_tools(workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars), *extra_tools],
+        output_limit=config.output_limit_chars,
+    )
+    try:
+        add_toolsets(config.toolsets, registry, workspace, config)
+        action_format = make_format(config.actions or default_action_format(model), registry, workspace=workspace, config=config)
+        recorder.event("workspace", path=str(workspace), tools=registry.names)
+        agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event)
+        return agent.run(task.strip())
+    finally:
+        registry.close()
+        recorder.close()

@@ -1,0 +1,117 @@
+"""The command line: `picoagent run`, `picoagent runs list|show`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from picoagent.config import Config, default_runs_dir
+from picoagent.errors import PicoagentError
+from picoagent.trace.display import EventPrinter
+from picoagent.trace.recorder import find_trace, list_runs, read_events
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
+runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
+app.add_typer(runs_app, name="runs")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    task: str = typer.Argument(..., help="What the agent should do."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show each step live."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json (default for the embedded model)."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Working directory for the agent (default: a fresh one per run)."),
+    max_steps: int = typer.Option(20, "--max-steps", help="Stop after this many model calls."),
+    max_seconds: float = typer.Option(900.0, "--max-seconds", help="Stop after this much wall time."),
+    context_tokens: int = typer.Option(8192, "--context-tokens", help="Context window for the embedded model and budget for the transcript."),
+    tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Run an agent on TASK. Exit code 0 when it ended with an answer."""
+    from picoagent.agent.session import run_task
+
+    try:
+        overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "toolsets": [name for item in tools for name in item.split(",") if name]}
+        if model:
+            overrides["model"] = model
+        if runs_dir:
+            overrides["runs_dir"] = runs_dir
+        config = Config(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+    printer = EventPrinter(err_console if as_json else console) if verbose else None
+    result = run_task(task, config, on_event=printer)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif not verbose:
+        if result.ok:
+            console.print(result.answer)
+        else:
+            err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@runs_app.command("list")
+def runs_list(
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces are (env PICOAGENT_RUNS_DIR)."),
+    limit: int = typer.Option(30, "--limit", "-n", help="Show at most this many runs."),
+) -> None:
+    """List recorded runs, newest first."""
+    table = Table("id", "started", "status", "steps", "model", "task")
+    for item in list_runs(runs_dir or default_runs_dir())[:limit]:
+        started = datetime.fromtimestamp(item["started"]).strftime("%Y-%m-%d %H:%M") if item["started"] else "?"
+        task = item["task"] if len(item["task"]) <= 60 else item["task"][:57] + "..."
+        table.add_row(item["id"], started, item["status"], str(item["steps"]), item["model"], escape(task))
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces are (env PICOAGENT_RUNS_DIR)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the raw events as JSON lines."),
+) -> None:
+    """Show a recorded run step by step."""
+    trace = find_trace(runs_dir or default_runs_dir(), run_id)
+    if trace is None:
+        raise PicoagentError(f"no run {run_id!r} in {runs_dir or default_runs_dir()}")
+    events = read_events(trace)
+    if as_json:
+        for event in events:
+            print(json.dumps(event, ensure_ascii=False))
+        return
+    printer = EventPrinter(console)
+    for event in events:
+        printer(event["type"], event)
+    if not any(event["type"] == "run_end" for event in events):
+        console.print("[yellow]incomplete: the run ended without a result (killed or still running)[/yellow]")
+
+
+def main() -> None:
+    try:
+        app()
+    except PicoagentError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

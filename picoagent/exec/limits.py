@@ -1,0 +1,27 @@
+"""Limits applied to anything an action runs: output size and process resources."""
+
+from __future__ import annotations
+
+import resource
+
+
+def truncate_middle(text: str, limit: int) -> str:
+    """Keep the head and tail of long output: errors tend to be at the end, context at the start."""
+    if len(text) <= limit:
+        return text
+    marker = "\n[... {} characters omitted ...]\n"
+    keep = max(limit - len(marker.format(len(text))), 0)
+    head = keep * 2 // 5
+    tail = keep - head
+    omitted = len(text) - head - tail
+    return text[:head] + marker.format(omitted) + (text[-tail:] if tail else "")
+
+
+def apply_rlimits(memory_bytes: int | None, cpu_seconds: int | None, max_file_bytes: int | None = None) -> None:
+    """Set resource limits in a child process before it runs model-written code (preexec_fn)."""
+    if memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    if max_file_bytes:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))

@@ -1,0 +1,57 @@
+"""The transcript the model sees: append-only, condensed in place when the budget runs short.
+
+Append-only keeps every call's prompt a prefix of the next one, so llama.cpp's KV cache
+(or a server's prefix cache) only evaluates the new tokens. When the transcript nears
+the token budget, the oldest long observations are replaced by a short digest that
+says what was cut; that rewrites the prefix once, and appending resumes.
+"""
+
+from __future__ import annotations
+
+from picoagent.models.base import Message
+
+DIGEST_CHARS = 300
+
+
+class Context:
+    def __init__(self, system: str, task: str, *, budget_tokens: int, keep_recent: int = 4):
+        self.messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+        self.budget_tokens = budget_tokens
+        self.keep_recent = keep_recent
+        self._condensed: set[int] = set()
+        self._recorded = 0  # messages already written to the trace
+
+    def append(self, role: str, content: str) -> None:
+        self.messages.append({"role": role, "content": content})  # type: ignore[typeddict-item]
+
+    def new_messages(self) -> list[Message]:
+        """Messages added since the last call, so the trace stores each message once."""
+        fresh = self.messages[self._recorded :]
+        self._recorded = len(self.messages)
+        return fresh
+
+    @staticmethod
+    def estimate_tokens(text: str) -> int:
+        return len(text) // 3 + 1
+
+    def fits(self, last_prompt_tokens: int, reserve: int) -> bool:
+        """Whether the next prompt fits: the last prompt's real size plus an estimate of what came since."""
+        pending = sum(self.estimate_tokens(m["content"]) for m in self.messages[self._recorded :])
+        return last_prompt_tokens + pending + reserve <= self.budget_tokens
+
+    def condense(self) -> int:
+        """Digest the oldest long observations in place; returns how many were condensed."""
+        condensed = 0
+        last_protected = len(self.messages) - self.keep_recent * 2
+        for index in range(2, max(last_protected, 2)):
+            message = self.messages[index]
+            if index in self._condensed or message["role"] != "user" or len(message["content"]) <= DIGEST_CHARS * 2:
+                continue
+            text = message["content"]
+            self.messages[index] = {
+                "role": "user",
+                "content": f"{text[:DIGEST_CHARS]}\n[... observation condensed: {len(text) - DIGEST_CHARS} characters removed to save context ...]",
+            }
+            self._condensed.add(index)
+            condensed += 1
+        return condensed

@@ -1,0 +1,31 @@
+"""Model backends behind one protocol, chosen by a spec string."""
+
+from __future__ import annotations
+
+from picoagent.errors import ConfigError
+from picoagent.models.base import Completion, Constraint, Message, Model, Timings, Usage
+
+__all__ = ["Completion", "Constraint", "Message", "Model", "Timings", "Usage", "load_model"]
+
+SPEC_HELP = "use local, local:PATH.gguf, openai:NAME or scripted:FILE.json"
+
+
+def load_model(spec: str, *, n_ctx: int = 8192) -> Model:
+    """Build the model a `--model` spec names."""
+    kind, _, arg = spec.partition(":")
+    if kind == "local":
+        from picoagent.models.local import LocalModel
+        from picoagent.models.weights import default_model_path
+
+        return LocalModel(arg or default_model_path(), n_ctx=n_ctx)
+    if kind == "openai":
+        from picoagent.models.openai_compat import OpenAIModel
+
+        return OpenAIModel(arg)
+    if kind == "scripted":
+        from picoagent.models.scripted import ScriptedModel
+
+        if not arg:
+            raise ConfigError("scripted model spec needs a file: --model scripted:FILE.json")
+        return ScriptedModel.from_file(arg)
+    raise ConfigError(f"unknown model spec {spec!r}: {SPEC_HELP}")

@@ -1,0 +1,142 @@
+"""The embedded backend: llama.cpp in-process through llama-cpp-python, any GGUF."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from picoagent.errors import ModelError
+from picoagent.models.base import Completion, ContextOverflowError, Constraint, Message, Timings, Usage
+from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
+
+
+def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
+    from llama_cpp import Llama
+
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    with path.open("rb") as file:
+        if file.read(4) != b"GGUF":
+            raise ModelError(f"not a GGUF model file: {path}")
+    try:
+        return Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_batch=n_batch,
+            n_ubatch=n_batch,
+            n_threads=n_threads,
+            seed=0,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"could not load GGUF model {path}: {exc}") from None
+
+
+@lru_cache(maxsize=16)
+def _grammar(kind: str, source: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    if kind == "schema":
+        return LlamaGrammar.from_json_schema(source, verbose=False)
+    return LlamaGrammar.from_string(source, verbose=False)
+
+
+class LocalModel:
+    """A GGUF model loaded in this process.
+
+    Prompts are rendered here and passed as tokens, so the prompt size is known before
+    generation and the prefix shared with the previous call is measured: llama.cpp keeps
+    it in its KV cache and only evaluates the new tokens. Calls are serialized by a lock
+    because one llama.cpp context serves one sequence at a time.
+    """
+
+    def __init__(self, path: str | Path, *, n_ctx: int = 8192, n_batch: int = 256, n_threads: int | None = None):
+        self.path = Path(path).expanduser()
+        self.name = f"local:{self.path.name}"
+        self.n_ctx = n_ctx
+        self.llm = _load_llama(self.path, n_ctx, n_batch, n_threads or os.cpu_count() or 1)
+        self._lock = threading.Lock()
+        metadata = self.llm.metadata or {}
+        self._is_gemma = metadata.get("general.architecture", "").startswith("gemma")
+        template = metadata.get("tokenizer.chat_template")
+        self._formatter = None
+        if template and not self._is_gemma:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
+            bos = self.llm.detokenize([self.llm.token_bos()]).decode(errors="ignore")
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+    def render(self, messages: list[Message]) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings for these messages."""
+        if self._formatter is not None:
+            rendered = self._formatter(messages=merge_turns(messages))
+            prompt, stop = rendered.prompt, list(rendered.stop or []) if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+            bos_text = self.llm.detokenize([self.llm.token_bos()]).decode(errors="ignore")
+            add_bos = not (bos_text and prompt.startswith(bos_text))
+        elif self._is_gemma:
+            prompt, stop, add_bos = render_gemma(messages), list(GEMMA_STOP), True
+        else:  # no template anywhere: a plain transcript is the least surprising fallback
+            prompt = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
+            stop, add_bos = ["\nuser:"], True
+        return self.llm.tokenize(prompt.encode(), add_bos=add_bos, special=True), stop
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        constraint: Constraint | None = None,
+        stop: list[str] | None = None,
+        max_tokens: int = 512,
+    ) -> Completion:
+        tokens, template_stop = self.render(messages)
+        if len(tokens) + max_tokens > self.n_ctx:
+            raise ContextOverflowError(
+                f"prompt of {len(tokens)} tokens plus {max_tokens} to generate exceeds the context of {self.n_ctx} tokens"
+            )
+        grammar = None
+        if constraint is not None and constraint.grammar:
+            grammar = _grammar("gbnf", constraint.grammar)
+        elif constraint is not None and constraint.schema:
+            grammar = _grammar("schema", json.dumps(constraint.schema))
+
+        with self._lock:
+            cached = 0
+            for cached_token, token in zip(self.llm._input_ids[: self.llm.n_tokens], tokens[:-1]):
+                if cached_token != token:
+                    break
+                cached += 1
+            started = time.perf_counter()
+            first_token_at = None
+            pieces: list[str] = []
+            finish_reason = None
+            completion_tokens = 0
+            stream = self.llm.create_completion(
+                tokens,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stop=[*template_stop, *(stop or [])],
+                grammar=grammar,
+                stream=True,
+            )
+            for chunk in stream:
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                choice = chunk["choices"][0]
+                pieces.append(choice["text"])
+                completion_tokens += 1
+                finish_reason = choice.get("finish_reason") or finish_reason
+            ended = time.perf_counter()
+
+        first_token_at = first_token_at or ended
+        usage = Usage(prompt_tokens=len(tokens), completion_tokens=completion_tokens, prompt_tokens_evaluated=len(tokens) - cached)
+        timings = Timings(total_s=ended - started, prompt_s=first_token_at - started, generation_s=ended - first_token_at)
+        return Completion(text="".join(pieces), usage=usage, timings=timings, finish_reason=finish_reason)

@@ -1,0 +1,128 @@
+"""Any OpenAI-compatible chat server: llama.cpp server, vLLM, Ollama, hosted APIs."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import openai
+
+from picoagent.errors import ConfigError, ModelError
+from picoagent.models.base import Completion, Constraint, Message, Timings, Usage
+from picoagent.models.templates import merge_turns
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+# How to ask the server to enforce a JSON Schema, most specific first. Servers differ:
+# OpenAI and vLLM take `json_schema`; llama-cpp-python's server takes `json_object` with
+# a `schema`. The first style a server accepts is remembered; if none is, the engine
+# validates and repairs on its side.
+_SCHEMA_STYLES = ("json_schema", "json_object", None)
+
+
+def _response_format(style: str | None, schema: dict[str, Any]) -> dict[str, Any] | None:
+    if style == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema, "strict": False}}
+    if style == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return None
+
+
+class OpenAIModel:
+    """A chat model behind an OpenAI-compatible HTTP API.
+
+    The base URL comes from OPENAI_BASE_URL or OPENAI_API_BASE, the key from
+    OPENAI_API_KEY. Transient errors (connection, 5xx, 429) are retried with backoff
+    by the client; what remains becomes one ModelError naming the URL.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        max_retries: int = 3,
+        fold_system: bool | None = None,
+    ):
+        if not name:
+            raise ConfigError("openai model spec needs a model name: --model openai:NAME")
+        self.model_name = name
+        self.name = f"openai:{name}"
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+        self.client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            timeout=timeout_s,
+            max_retries=max_retries,
+        )
+        # Gemma's chat templates have no system role (some servers drop it silently).
+        self.fold_system = "gemma" in name.lower() if fold_system is None else fold_system
+        self._schema_style_index = 0
+
+    def _payload_messages(self, messages: list[Message]) -> list[dict[str, str]]:
+        chosen = merge_turns(messages) if self.fold_system else messages
+        return [{"role": m["role"], "content": m["content"]} for m in chosen]
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        constraint: Constraint | None = None,
+        stop: list[str] | None = None,
+        max_tokens: int = 512,
+    ) -> Completion:
+        schema = constraint.schema if constraint is not None else None
+        while True:
+            style = _SCHEMA_STYLES[self._schema_style_index] if schema else None
+            request: dict[str, Any] = {
+                "model": self.model_name,
+                "messages": self._payload_messages(messages),
+                "max_tokens": max_tokens,
+                "temperature": 0.0,
+            }
+            if stop:
+                request["stop"] = stop
+            response_format = _response_format(style, schema) if schema else None
+            if response_format:
+                request["response_format"] = response_format
+            started = time.perf_counter()
+            try:
+                response = self.client.chat.completions.create(**request)
+                break
+            except openai.BadRequestError as exc:
+                if response_format and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
+                    self._schema_style_index += 1  # the server refused this schema style: try the next
+                    continue
+                raise ModelError(f"server at {self.base_url} rejected the request: {_short(exc)}") from None
+            except openai.APIConnectionError as exc:
+                raise ModelError(f"cannot reach the OpenAI-compatible server at {self.base_url}: {_short(exc.__cause__ or exc)}") from None
+            except openai.AuthenticationError:
+                raise ModelError(f"server at {self.base_url} refused the API key: set OPENAI_API_KEY") from None
+            except openai.NotFoundError as exc:
+                raise ModelError(f"server at {self.base_url} has no model {self.model_name!r} or no chat endpoint: {_short(exc)}") from None
+            except openai.APIStatusError as exc:
+                raise ModelError(f"server at {self.base_url} failed with HTTP {exc.status_code}: {_short(exc)}") from None
+        elapsed = time.perf_counter() - started
+        choice = response.choices[0]
+        usage = Usage(
+            prompt_tokens=getattr(response.usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(response.usage, "completion_tokens", 0) or 0,
+        )
+        details = getattr(response.usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", None) if details else None
+        if cached is not None:
+            usage.prompt_tokens_evaluated = usage.prompt_tokens - cached
+        return Completion(
+            text=choice.message.content or "",
+            usage=usage,
+            timings=Timings(total_s=elapsed),
+            finish_reason=choice.finish_reason,
+        )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,58 @@
+"""A model that replays canned outputs: deterministic engine tests and demos."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from picoagent.errors import ConfigError, ModelError
+from picoagent.models.base import Completion, Constraint, Message, Timings, Usage
+
+
+class ScriptedModel:
+    """Returns the given outputs in order, one per call; running out is a ModelError.
+
+    Token counts are word counts, so that limits and usage behave plausibly in tests.
+    Every call's messages are kept in `calls` for assertions.
+    """
+
+    def __init__(self, outputs: list[str], name: str = "scripted"):
+        self.outputs = list(outputs)
+        self.name = name
+        self.calls: list[list[Message]] = []
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedModel:
+        """Load a JSON list of outputs (strings, or objects with a "text" key)."""
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"scripted model file not found: {file}")
+        try:
+            items = json.loads(file.read_text())
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"scripted model file {file} is not valid JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise ConfigError(f"scripted model file {file} must hold a JSON list of outputs")
+        outputs = [item["text"] if isinstance(item, dict) else item for item in items]
+        if not all(isinstance(text, str) for text in outputs):
+            raise ConfigError(f"scripted model file {file}: every output must be a string")
+        return cls(outputs, name=f"scripted:{file.name}")
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        constraint: Constraint | None = None,
+        stop: list[str] | None = None,
+        max_tokens: int = 512,
+    ) -> Completion:
+        started = time.perf_counter()
+        self.calls.append(list(messages))
+        index = len(self.calls) - 1
+        if index >= len(self.outputs):
+            raise ModelError(f"scripted model ran out of outputs after {len(self.outputs)} calls")
+        text = self.outputs[index]
+        prompt_words = sum(len(m["content"].split()) for m in messages)
+        usage = Usage(prompt_tokens=prompt_words, completion_tokens=len(text.split()))
+        return Completion(text=text, usage=usage, timings=Timings(total_s=time.perf_counter() - started), finish_reason="stop")

@@ -1,0 +1,46 @@
+"""Prompt templates for the embedded backend.
+
+Gemma has no system role, and the Gemma 3 GGUF we ship has no chat template in its
+metadata; llama-cpp-python's own `gemma` format silently drops system messages. So
+we render Gemma prompts ourselves, folding the system prompt into the first user turn.
+"""
+
+from __future__ import annotations
+
+from picoagent.models.base import Message
+
+GEMMA_STOP = ["<end_of_turn>"]
+
+
+def merge_turns(messages: list[Message]) -> list[Message]:
+    """Fold system messages into the following user turn and merge same-role neighbours.
+
+    Templates that require strictly alternating user/assistant turns accept the result.
+    """
+    merged: list[Message] = []
+    pending_system: list[str] = []
+    for message in messages:
+        if message["role"] == "system":
+            pending_system.append(message["content"])
+            continue
+        content = message["content"]
+        if pending_system and message["role"] == "user":
+            content = "\n\n".join([*pending_system, content])
+            pending_system = []
+        if merged and merged[-1]["role"] == message["role"]:
+            merged[-1] = {"role": message["role"], "content": merged[-1]["content"] + "\n\n" + content}
+        else:
+            merged.append({"role": message["role"], "content": content})
+    if pending_system:  # a system prompt with no user turn after it still reaches the model
+        merged.append({"role": "user", "content": "\n\n".join(pending_system)})
+    return merged
+
+
+def render_gemma(messages: list[Message]) -> str:
+    """The Gemma turn format, ending with an open model turn. BOS is added by the tokenizer."""
+    parts = []
+    for message in merge_turns(messages):
+        role = "model" if message["role"] == "assistant" else "user"
+        parts.append(f"<start_of_turn>{role}\n{message['content']}<end_of_turn>\n")
+    parts.append("<start_of_turn>model\n")
+    return "".join(parts)

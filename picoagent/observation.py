@@ -1,0 +1,28 @@
+"""What running an action produced, as the model will be shown it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Observation:
+    text: str
+    is_error: bool = False
+    # Set when the action finished the task (final_answer was called).
+    final_answer: str | None = None
+    # Tool calls made while running the action: one for a JSON action, any number from code.
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    # Files the action produced that the model should know about (images, screenshots).
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text, "is_error": self.is_error}
+        if self.final_answer is not None:
+            data["final_answer"] = self.final_answer
+        if self.tool_calls:
+            data["tool_calls"] = self.tool_calls
+        if self.files:
+            data["files"] = self.files
+        return data

@@ -1,0 +1,109 @@
+"""The built-in tools: shell, files, final_answer. Bound to one run's workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from picoagent.exec.shell import run_shell
+from picoagent.tools.registry import Tool
+
+READ_LINES_DEFAULT = 400
+
+
+def _resolve(workspace: Path, path: str) -> Path:
+    return (workspace / Path(path).expanduser()).resolve()
+
+
+def _writable(workspace: Path, path: str) -> Path:
+    target = _resolve(workspace, path)
+    if not target.is_relative_to(workspace.resolve()):
+        raise PermissionError(f"{path} is outside the workspace {workspace}; files can only be written inside it")
+    return target
+
+
+def final_answer_tool() -> Tool:
+    def final_answer(answer: str) -> str:
+        """Give the final answer to the task and stop. Call this as soon as you know the answer.
+
+        Args:
+            answer: The answer, complete and self-contained.
+        """
+        return answer
+
+    return Tool.from_function(final_answer, ends_run=True)
+
+
+def shell_tool(workspace: Path, *, timeout_s: float = 30.0, output_limit: int = 6000) -> Tool:
+    def shell(command: str) -> str:
+        """Run a bash command in the workspace and return its output and exit code.
+
+        Args:
+            command: The bash command line to run, e.g. `ls -la` or `wc -l data.csv`.
+        """
+        return run_shell(command, workspace, timeout_s=timeout_s, output_limit=output_limit).describe()
+
+    return Tool.from_function(shell)
+
+
+def file_tools(workspace: Path) -> list[Tool]:
+    def read_file(path: str, start_line: int = 1, end_line: int | None = None) -> str:
+        """Read a text file, or a range of its lines (numbered from 1).
+
+        Args:
+            path: File path, relative to the workspace or absolute.
+            start_line: First line to read.
+            end_line: Last line to read (inclusive); omit to read up to 400 lines.
+        """
+        target = _resolve(workspace, path)
+        if not target.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        lines = target.read_text(errors="replace").splitlines()
+        first = max(start_line, 1)
+        last = min(end_line if end_line is not None else first + READ_LINES_DEFAULT - 1, len(lines))
+        if first > len(lines):
+            return f"{path} has only {len(lines)} lines"
+        header = f"[{path}: lines {first}-{last} of {len(lines)}]"
+        return header + "\n" + "\n".join(lines[first - 1 : last])
+
+    def write_file(path: str, content: str) -> str:
+        """Create or overwrite a file in the workspace with the given content.
+
+        Args:
+            path: File path inside the workspace; missing folders are created.
+            content: The full text to write.
+        """
+        target = _writable(workspace, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        return f"wrote {len(content)} characters to {path}"
+
+    def edit_file(path: str, old_text: str, new_text: str, replace_all: bool = False) -> str:
+        """Replace an exact piece of text in a file. The old text must occur exactly once unless replace_all is true.
+
+        Args:
+            path: File path inside the workspace.
+            old_text: The exact text to find, including whitespace and indentation.
+            new_text: The text to put in its place.
+            replace_all: Replace every occurrence instead of requiring a unique one.
+        """
+        target = _writable(workspace, path)
+        if not target.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        text = target.read_text()
+        count = text.count(old_text) if old_text else 0
+        if count == 0:
+            raise ValueError(f"old_text was not found in {path}; read the file and copy the text exactly")
+        if count > 1 and not replace_all:
+            raise ValueError(f"old_text occurs {count} times in {path}; include more surrounding lines to make it unique, or set replace_all")
+        target.write_text(text.replace(old_text, new_text) if replace_all else text.replace(old_text, new_text, 1))
+        return f"replaced {count if replace_all else 1} occurrence(s) in {path}"
+
+    return [Tool.from_function(fn) for fn in (read_file, write_file, edit_file)]
+
+
+def builtin_tools(workspace: Path, *, shell_timeout_s: float = 30.0, output_limit: int = 6000) -> list[Tool]:
+    return [
+        shell_tool(workspace, timeout_s=shell_timeout_s, output_limit=output_limit),
+        *file_tools(workspace),
+        final_answer_tool(),
+    ]
