@@ -41,9 +41,10 @@ def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
 def _grammar(kind: str, source: str) -> Any:
     from llama_cpp import LlamaGrammar
 
-    if kind == "schema":
-        return LlamaGrammar.from_json_schema(source, verbose=False)
-    return LlamaGrammar.from_string(source, verbose=False)
+    from picoagent.models.grammar import schema_to_gbnf
+
+    gbnf = schema_to_gbnf(json.loads(source)) if kind == "schema" else source
+    return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
 class LocalModel:
@@ -118,7 +119,6 @@ class LocalModel:
             first_token_at = None
             pieces: list[str] = []
             finish_reason = None
-            completion_tokens = 0
             stream = self.llm.create_completion(
                 tokens,
                 max_tokens=max_tokens,
@@ -132,11 +132,12 @@ class LocalModel:
                     first_token_at = time.perf_counter()
                 choice = chunk["choices"][0]
                 pieces.append(choice["text"])
-                completion_tokens += 1
                 finish_reason = choice.get("finish_reason") or finish_reason
             ended = time.perf_counter()
 
         first_token_at = first_token_at or ended
+        text = "".join(pieces)
+        completion_tokens = self.count_tokens(text) if text else 0
         usage = Usage(prompt_tokens=len(tokens), completion_tokens=completion_tokens, prompt_tokens_evaluated=len(tokens) - cached)
         timings = Timings(total_s=ended - started, prompt_s=first_token_at - started, generation_s=ended - first_token_at)
-        return Completion(text="".join(pieces), usage=usage, timings=timings, finish_reason=finish_reason)
+        return Completion(text=text, usage=usage, timings=timings, finish_reason=finish_reason)
