@@ -62,7 +62,7 @@ def run(
         if result.ok:
             console.print(result.answer)
         else:
-            err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})")
+            err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})", soft_wrap=True)
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -106,7 +106,7 @@ def main() -> None:
     try:
         app()
     except PicoagentError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]")

@@ -52,8 +52,7 @@ class JsonFormat:
     def instructions(self) -> str:
         return (
             "You are an agent that completes tasks by calling tools, one call per reply.\n"
-            "Reply with exactly one JSON object and nothing else:\n"
-            '{"thought": "<your reasoning about what to do next>", "tool": "<tool name>", "args": {<arguments>}}\n'
+            'Reply with exactly one JSON object with the keys "thought", "tool" and "args", and nothing else.\n'
             "After each call you will see its result. When you know the answer, call final_answer.\n\n"
             f"Tools:\n{self.registry.prompt_text()}"
         )
@@ -63,7 +62,7 @@ class JsonFormat:
 
     def parse(self, text: str) -> ToolCall:
         try:
-            data = first_json_object(text)
+            data = first_json_object(text, preferred_keys=("tool", "action", "name"))
         except ValueError as exc:
             raise ActionParseError(
                 f"Your reply was not a JSON action: {exc}. "

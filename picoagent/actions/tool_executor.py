@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from picoagent.actions.base import Action, ToolCall
+from picoagent.exec.deadline import deadline_in
 from picoagent.observation import Observation
 from picoagent.tools.registry import ToolRegistry
 
@@ -14,7 +15,8 @@ class ToolExecutor:
     def execute(self, action: Action, *, timeout_s: float | None = None) -> Observation:
         if not isinstance(action, ToolCall):
             return Observation(text="This format runs tool calls only.", is_error=True)
-        return self.registry.call(action.tool, action.args)
+        with deadline_in(timeout_s):
+            return self.registry.call(action.tool, action.args)
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from picoagent.exec.deadline import capped
 from picoagent.exec.limits import apply_rlimits, truncate_middle
 
 
@@ -69,6 +70,7 @@ def run_shell(
     The command gets its own process group so a timeout kills everything it started,
     no stdin (a prompt for input ends instead of hanging), and an address-space limit.
     """
+    timeout_s = capped(timeout_s)
     started = time.perf_counter()
     process = subprocess.Popen(
         ["bash", "-c", command],

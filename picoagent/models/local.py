@@ -15,9 +15,24 @@ from picoagent.models.base import Completion, ContextOverflowError, Constraint, 
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
 
 
+@lru_cache(maxsize=1)
+def _silence_llama_logs() -> Any:
+    """Route llama.cpp's own logging to nowhere: it writes setup chatter to stderr even when
+    verbose=False, which garbles live output. Load failures still surface as ModelError."""
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _discard(level: int, text: bytes, user_data: Any) -> None:
+        pass
+
+    llama_cpp.llama_log_set(_discard, None)
+    return _discard  # cached, so the ctypes callback is never garbage-collected
+
+
 def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
     from llama_cpp import Llama
 
+    _silence_llama_logs()
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     with path.open("rb") as file:

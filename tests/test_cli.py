@@ -1,0 +1,146 @@
+"""The command line as a user runs it: a real subprocess, real exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from picoagent.trace.recorder import read_events
+from tests.conftest import action
+
+
+def picoagent(*args: str, runs_dir: Path, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir)}
+    return subprocess.run([sys.executable, "-m", "picoagent.cli", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+
+
+def script(tmp_path: Path, outputs: list[str]) -> str:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(outputs))
+    return f"scripted:{path}"
+
+
+def test_run_prints_the_answer_and_exits_zero(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("shell", command="wc -l < /etc/passwd"), action("final_answer", answer="many")])
+    done = picoagent("run", "How many lines does /etc/passwd have?", "--model", spec, runs_dir=runs_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "many"
+
+
+def test_verbose_shows_each_step(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("shell", thought="count them", command="echo 12345"), action("final_answer", answer="12345")])
+    done = picoagent("run", "count", "-v", "--model", spec, runs_dir=runs_dir)
+    assert done.returncode == 0
+    for expected in ("step 1", "thought: count them", "shell", "12345", "observation", "answered", "answer: 12345"):
+        assert expected in done.stdout
+
+
+def test_json_output_and_nonzero_exit_without_an_answer(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("shell", command=f"echo {i}") for i in range(5)])
+    done = picoagent("run", "loop", "--model", spec, "--max-steps", "2", "--json", runs_dir=runs_dir)
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["status"] == "max_steps" and result["steps"] == 2 and result["answer"] is None
+
+
+def test_workspace_option(tmp_path: Path, runs_dir: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    spec = script(tmp_path, [action("write_file", path="out.txt", content="hi"), action("final_answer", answer="ok")])
+    assert picoagent("run", "write", "--model", spec, "--workspace", str(workspace), runs_dir=runs_dir).returncode == 0
+    assert (workspace / "out.txt").read_text() == "hi"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "x", "--model", "gpt5"], "unknown model spec 'gpt5'"),
+        (["run", "x", "--model", "scripted:/nonexistent.json"], "scripted model file not found"),
+        (["run", "x", "--model", "local:/nonexistent/model.gguf"], "model file not found: /nonexistent/model.gguf"),
+        (["run", "x", "--max-steps", "0", "--model", "scripted:x"], "invalid option max_steps"),
+        (["run", "x", "--actions", "yaml", "--model", "SCRIPT"], "unknown action format 'yaml'"),
+        (["run", "x", "--tools", "nope", "--model", "SCRIPT"], "unknown tool set 'nope'"),
+        (["runs", "show", "no-such-run"], "no run 'no-such-run'"),
+    ],
+)
+def test_user_errors_are_one_line_and_nonzero(tmp_path: Path, runs_dir: Path, args: list[str], message: str) -> None:
+    spec = script(tmp_path, [action("final_answer", answer="x")])
+    done = picoagent(*[spec if arg == "SCRIPT" else arg for arg in args], runs_dir=runs_dir)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_empty_task_is_refused(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("final_answer", answer="x")])
+    done = picoagent("run", "  ", "--model", spec, runs_dir=runs_dir)
+    assert done.returncode == 2 and "the task is empty" in done.stderr
+
+
+def test_corrupt_model_file_is_a_clear_error(tmp_path: Path, runs_dir: Path) -> None:
+    not_gguf = tmp_path / "model.gguf"
+    not_gguf.write_bytes(b"\x00" * 1024)
+    done = picoagent("run", "x", "--model", f"local:{not_gguf}", runs_dir=runs_dir)
+    assert done.returncode == 2 and "not a GGUF model file" in done.stderr and "Traceback" not in done.stderr
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)
+    done = picoagent("run", "x", "--model", f"local:{truncated}", runs_dir=runs_dir)
+    assert done.returncode == 2 and "could not load GGUF model" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unreachable_server_names_the_url(tmp_path: Path, runs_dir: Path) -> None:
+    env_url = "http://127.0.0.1:9/v1"  # discard port: nothing listens
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir), "OPENAI_BASE_URL": env_url, "OPENAI_API_KEY": "x"}
+    done = subprocess.run(
+        [sys.executable, "-m", "picoagent.cli", "run", "hi", "--model", "openai:some-model", "--actions", "json"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert done.returncode == 1
+    assert f"cannot reach the OpenAI-compatible server at {env_url}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_runs_list_and_show(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("shell", command="echo listed"), action("final_answer", answer="shown")])
+    result = json.loads(picoagent("run", "list me", "--model", spec, "--json", runs_dir=runs_dir).stdout)
+    listing = picoagent("runs", "list", runs_dir=runs_dir)
+    assert listing.returncode == 0 and result["run_id"][:8] in listing.stdout and "answered" in listing.stdout
+    shown = picoagent("runs", "show", result["run_id"], runs_dir=runs_dir)
+    assert shown.returncode == 0
+    for expected in ("list me", "echo listed", "listed", "answer: shown"):
+        assert expected in shown.stdout
+
+
+def test_a_run_killed_mid_way_leaves_a_readable_log(tmp_path: Path, runs_dir: Path) -> None:
+    outputs = [action("shell", command="echo one"), action("shell", command="echo two"), action("shell", command="sleep 60")]
+    spec = script(tmp_path, outputs)
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "picoagent.cli", "run", "slow", "--model", spec], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            traces = list(runs_dir.glob("*/trace.jsonl"))
+            if traces and sum(e["type"] == "step" for e in read_events(traces[0])) >= 2:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # step 3 is now inside `sleep 60`
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        process.kill()
+    events = read_events(traces[0])
+    steps = [e for e in events if e["type"] == "step"]
+    assert [s["step"] for s in steps] == [1, 2]
+    assert "two" in steps[1]["observation"]["text"]
+    assert not any(e["type"] == "run_end" for e in events)
+    run_id = traces[0].parent.name
+    assert "incomplete" in picoagent("runs", "list", runs_dir=runs_dir).stdout
+    shown = picoagent("runs", "show", run_id, runs_dir=runs_dir)
+    assert shown.returncode == 0 and "echo two" in shown.stdout and "incomplete" in shown.stdout
