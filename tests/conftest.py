@@ -28,3 +28,63 @@ def config(tmp_path: Path, runs_dir: Path) -> Config:
 def action(tool: str, thought: str = "next step", **args) -> str:
     """One JSON action as a model would write it."""
     return json.dumps({"thought": thought, "tool": tool, "args": args})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def local_model():
+    """The embedded default model (Gemma 3 270M), loaded once for the whole session."""
+    from picoagent.models import load_model
+
+    return load_model("local", n_ctx=4096)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """A real OpenAI-compatible server: llama-cpp-python's server on 127.0.0.1 with the default GGUF."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from picoagent.models.weights import default_model_path
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama_server") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(default_model_path()), "--model_alias", "gemma-3-270m",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "4096", "--n_batch", "256", "--chat_format", "gemma",
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_PROXY": "127.0.0.1"})
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"llama server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("llama server did not come up within 120 s")
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -112,3 +112,14 @@ def schema_to_gbnf(schema: dict[str, Any]) -> str:
     lines += [f"{name} ::= {body}" for name, body in converter.rules.items()]
     lines += [f"{name} ::= {body}" for name, body in PRIMITIVES.items()]
     return "\n".join(lines) + "\n"
+
+
+def schema_rules(schema: dict[str, Any], name: str, rules: dict[str, str]) -> str:
+    """Add the rules for `schema` to `rules` and return its top rule's name.
+
+    For grammars that embed JSON values in other text (the ReAct format's Action Input);
+    the caller adds PRIMITIVES once. Sharing `rules` across schemas keeps names unique.
+    """
+    converter = _Converter(schema)
+    converter.rules = rules
+    return converter.visit(schema, name)

@@ -10,23 +10,26 @@ import openai
 
 from picoagent.errors import ConfigError, ModelError
 from picoagent.models.base import Completion, Constraint, Message, Timings, Usage
+from picoagent.models.grammar import schema_to_gbnf
 from picoagent.models.templates import merge_turns
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 # How to ask the server to enforce a JSON Schema, most specific first. Servers differ:
-# OpenAI and vLLM take `json_schema`; llama-cpp-python's server takes `json_object` with
-# a `schema`. The first style a server accepts is remembered; if none is, the engine
-# validates and repairs on its side.
-_SCHEMA_STYLES = ("json_schema", "json_object", None)
+# OpenAI, vLLM and llama.cpp's llama-server take `response_format: json_schema`;
+# llama-cpp-python's server refuses it but takes a GBNF `grammar`, which we write
+# ourselves because its own schema converter builds grammars llama.cpp rejects for
+# bounded strings. The first style a server accepts is remembered; if none is, the
+# engine validates and repairs on its side.
+_SCHEMA_STYLES = ("json_schema", "grammar", None)
 
 
-def _response_format(style: str | None, schema: dict[str, Any]) -> dict[str, Any] | None:
+def _constraint_fields(style: str | None, schema: dict[str, Any]) -> dict[str, Any]:
     if style == "json_schema":
-        return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema, "strict": False}}
-    if style == "json_object":
-        return {"type": "json_object", "schema": schema}
-    return None
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": "action", "schema": schema, "strict": False}}}
+    if style == "grammar":
+        return {"extra_body": {"grammar": schema_to_gbnf(schema)}}
+    return {}
 
 
 class OpenAIModel:
@@ -66,7 +69,17 @@ class OpenAIModel:
         chosen = merge_turns(messages) if self.fold_system else messages
         return [{"role": m["role"], "content": m["content"]} for m in chosen]
 
-    def complete(
+    def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
+        try:
+            return self._complete(messages, **kwargs)
+        except openai.AuthenticationError:
+            raise ModelError(f"server at {self.base_url} refused the API key: set OPENAI_API_KEY") from None
+        except openai.NotFoundError as exc:
+            raise ModelError(f"server at {self.base_url} has no model {self.model_name!r} or no chat endpoint: {_short(exc)}") from None
+        except openai.APIStatusError as exc:
+            raise ModelError(f"server at {self.base_url} failed with HTTP {exc.status_code}: {_short(exc)}") from None
+
+    def _complete(
         self,
         messages: list[Message],
         *,
@@ -85,26 +98,21 @@ class OpenAIModel:
             }
             if stop:
                 request["stop"] = stop
-            response_format = _response_format(style, schema) if schema else None
-            if response_format:
-                request["response_format"] = response_format
+            constrained = _constraint_fields(style, schema) if schema else {}
+            request.update(constrained)
             started = time.perf_counter()
             try:
                 response = self.client.chat.completions.create(**request)
                 break
-            except openai.BadRequestError as exc:
-                if response_format and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
+            except openai.APIStatusError as exc:
+                if constrained and _refuses_constraint(exc) and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
                     self._schema_style_index += 1  # the server refused this schema style: try the next
                     continue
-                raise ModelError(f"server at {self.base_url} rejected the request: {_short(exc)}") from None
+                if isinstance(exc, openai.BadRequestError):
+                    raise ModelError(f"server at {self.base_url} rejected the request: {_short(exc)}") from None
+                raise
             except openai.APIConnectionError as exc:
                 raise ModelError(f"cannot reach the OpenAI-compatible server at {self.base_url}: {_short(exc.__cause__ or exc)}") from None
-            except openai.AuthenticationError:
-                raise ModelError(f"server at {self.base_url} refused the API key: set OPENAI_API_KEY") from None
-            except openai.NotFoundError as exc:
-                raise ModelError(f"server at {self.base_url} has no model {self.model_name!r} or no chat endpoint: {_short(exc)}") from None
-            except openai.APIStatusError as exc:
-                raise ModelError(f"server at {self.base_url} failed with HTTP {exc.status_code}: {_short(exc)}") from None
         elapsed = time.perf_counter() - started
         choice = response.choices[0]
         usage = Usage(
@@ -121,6 +129,11 @@ class OpenAIModel:
             timings=Timings(total_s=elapsed),
             finish_reason=choice.finish_reason,
         )
+
+
+def _refuses_constraint(exc: openai.APIStatusError) -> bool:
+    """Whether the server refused how we asked for structure (servers say so with 400, 422 or even 500)."""
+    return exc.status_code in (400, 422) or any(word in str(exc) for word in ("response_format", "json_schema", "grammar"))
 
 
 def _short(exc: BaseException) -> str:

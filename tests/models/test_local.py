@@ -1,0 +1,85 @@
+"""The embedded backend with the real default model (Gemma 3 270M through llama.cpp)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from picoagent.actions.json_format import JsonFormat
+from picoagent.errors import ModelError
+from picoagent.models.base import ContextOverflowError
+from picoagent.models.local import LocalModel
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import ToolRegistry
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_constrained_step_is_a_schema_valid_action(local_model, tmp_path: Path) -> None:
+    registry = ToolRegistry(builtin_tools(tmp_path))
+    json_format = JsonFormat(registry)
+    messages = [{"role": "system", "content": json_format.instructions()}, {"role": "user", "content": "How many lines does /etc/passwd have?"}]
+    completion = local_model.complete(messages, constraint=json_format.constraint(), max_tokens=256)
+    action = json_format.parse(completion.text)  # raises if the grammar let anything else through
+    tool = registry.get(action.tool)
+    assert tool is not None
+    tool.args_model.model_validate(action.args)
+    assert completion.usage.prompt_tokens > 300, "the system prompt reached the model (Gemma has no system role)"
+    assert 0 < completion.usage.completion_tokens <= 256
+    assert completion.timings.total_s > 0 and completion.timings.prompt_s is not None
+
+
+def test_the_system_prompt_is_folded_not_dropped(local_model) -> None:
+    marker = "The secret word is PELICAN. " * 20
+    with_system = local_model.render([{"role": "system", "content": marker}, {"role": "user", "content": "hi"}])[0]
+    without = local_model.render([{"role": "user", "content": "hi"}])[0]
+    assert len(with_system) > len(without) + 100
+
+
+def test_the_prefix_cache_is_reused_between_steps(local_model) -> None:
+    messages = [{"role": "user", "content": "List three colours. " * 30}]
+    first = local_model.complete(messages, max_tokens=8)
+    messages += [{"role": "assistant", "content": first.text}, {"role": "user", "content": "And three animals."}]
+    second = local_model.complete(messages, max_tokens=8)
+    assert second.usage.prompt_tokens > first.usage.prompt_tokens
+    assert second.usage.prompt_tokens_evaluated < 40, "only the new turn is evaluated, not the whole prompt again"
+
+
+def test_max_tokens_bounds_the_completion(local_model) -> None:
+    completion = local_model.complete([{"role": "user", "content": "Count from 1 to 500."}], max_tokens=12)
+    assert completion.usage.completion_tokens <= 13
+    assert completion.finish_reason == "length"
+
+
+def test_a_prompt_larger_than_the_context_is_refused(local_model) -> None:
+    with pytest.raises(ContextOverflowError, match="exceeds the context"):
+        local_model.complete([{"role": "user", "content": "word " * 6000}], max_tokens=16)
+
+
+def test_missing_and_corrupt_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="model file not found"):
+        LocalModel(tmp_path / "absent.gguf")
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\xff" * 512)
+    with pytest.raises(ModelError, match="could not load GGUF model"):
+        LocalModel(corrupt)
+
+
+def test_a_full_cli_run_ends_with_a_status_and_an_exit_code(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(tmp_path / "runs")}
+    done = subprocess.run(
+        [sys.executable, "-m", "picoagent.cli", "run", "How many lines does /etc/passwd have?", "--max-steps", "3", "--json"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert "Traceback" not in done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] in {"answered", "max_steps", "stuck", "invalid_output", "max_tokens", "timeout"}
+    assert done.returncode == (0 if result["status"] == "answered" else 1)
+    assert 1 <= result["steps"] <= 3
+    assert result["invalid_actions"] == 0, "grammar-constrained output always parses"

@@ -1,0 +1,117 @@
+"""The OpenAI-compatible backend against real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from picoagent.actions.json_format import JsonFormat
+from picoagent.agent.session import run_task
+from picoagent.config import Config
+from picoagent.errors import ModelError
+from picoagent.models.openai_compat import OpenAIModel
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import ToolRegistry
+
+
+@pytest.mark.slow
+def test_completion_from_a_real_llama_cpp_server(llama_server: str) -> None:
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    completion = model.complete([{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Say hello."}], max_tokens=16)
+    assert completion.text
+    assert completion.usage.prompt_tokens > 5 and 0 < completion.usage.completion_tokens <= 16
+    assert completion.timings.total_s > 0
+
+
+@pytest.mark.slow
+def test_the_server_enforces_the_action_schema(llama_server: str, tmp_path: Path) -> None:
+    registry = ToolRegistry(builtin_tools(tmp_path))
+    json_format = JsonFormat(registry)
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    messages = [{"role": "system", "content": json_format.instructions()}, {"role": "user", "content": "List the files here."}]
+    completion = model.complete(messages, constraint=json_format.constraint(), max_tokens=200)
+    action = json_format.parse(completion.text)
+    registry.get(action.tool).args_model.model_validate(action.args)
+    assert model._schema_style_index == 1, "llama-cpp-python's server refuses json_schema and takes our GBNF grammar"
+    assert completion.usage.prompt_tokens > 300, "the system prompt was folded in, not dropped by the gemma template"
+
+
+@pytest.mark.slow
+def test_an_agent_run_over_the_server(llama_server: str, tmp_path: Path) -> None:
+    config = Config(model="openai:gemma-3-270m", actions="json", runs_dir=tmp_path / "runs", workspace=tmp_path, max_steps=3)
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    result = run_task("How many files are in this folder?", config, model=model)
+    assert result.status in {"answered", "max_steps", "stuck", "invalid_output"}
+    assert result.steps >= 1 and result.usage.prompt_tokens > 0
+
+
+class FlakyServer(BaseHTTPRequestHandler):
+    """Fails with 503 a set number of times, then answers like a chat server."""
+
+    failures_left = 0
+    requests = 0
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        type(self).requests += 1
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if type(self).failures_left > 0:
+            type(self).failures_left -= 1
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "overloaded"}}')
+            return
+        body = {
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        }
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FlakyServer.requests = 0
+    yield server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_transient_errors_are_retried_with_backoff(flaky_server) -> None:
+    _, url = flaky_server
+    FlakyServer.failures_left = 2
+    completion = OpenAIModel("m", base_url=url, max_retries=3).complete([{"role": "user", "content": "ping"}])
+    assert completion.text == "pong"
+    assert FlakyServer.requests == 3
+
+
+def test_persistent_server_errors_become_one_clear_error(flaky_server) -> None:
+    _, url = flaky_server
+    FlakyServer.failures_left = 10
+    with pytest.raises(ModelError, match=rf"server at {url} failed with HTTP 503"):
+        OpenAIModel("m", base_url=url, max_retries=1).complete([{"role": "user", "content": "ping"}])
+
+
+def test_unreachable_server_names_the_url() -> None:
+    with pytest.raises(ModelError, match=r"cannot reach the OpenAI-compatible server at http://127.0.0.1:9/v1"):
+        OpenAIModel("m", base_url="http://127.0.0.1:9/v1", max_retries=0).complete([{"role": "user", "content": "ping"}])
+
+
+def test_base_url_comes_from_either_environment_variable(monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:1234/v1")
+    assert OpenAIModel("m").base_url == "http://127.0.0.1:1234/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:5678/v1")
+    assert OpenAIModel("m").base_url == "http://127.0.0.1:5678/v1"
