@@ -34,8 +34,27 @@ class Config(BaseModel):
     # Execution.
     shell_timeout_s: float = Field(default=30.0, gt=0)
     output_limit_chars: int = Field(default=6000, ge=200)
+    # The code format's Python kernel (one per run). A step longer than the timeout is
+    # interrupted; a kernel that ignores the interrupt for the grace period is restarted.
+    kernel_timeout_s: float = Field(default=60.0, gt=0)
+    kernel_interrupt_grace_s: float = Field(default=3.0, gt=0)
+    kernel_start_timeout_s: float = Field(default=30.0, gt=0)
+    # Address space per kernel process (RLIMIT_AS) and CPU seconds per kernel lifetime (RLIMIT_CPU).
+    kernel_memory_mb: int = Field(default=4096, ge=256)
+    kernel_cpu_s: int = Field(default=600, ge=1)
+    # Processes plus threads the kernel and its children may have (pids cgroup): stops fork bombs.
+    kernel_max_processes: int = Field(default=128, ge=16)
 
     # Context: the embedded model's window, and the share of it the transcript may use
     # before old observations are condensed.
     context_tokens: int = Field(default=8192, ge=1024)
     context_fill: float = Field(default=0.75, gt=0.1, le=0.95)
+
+    # Web tools (`--tools web`). Page text is data: it is framed as untrusted in observations.
+    web_timeout_s: float = Field(default=20.0, gt=0)
+    web_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    # Characters of page text per observation: longer pages are split into numbered chunks.
+    web_chunk_chars: int = Field(default=4000, ge=500)
+    searxng_url: str | None = Field(default_factory=lambda: os.environ.get("PICOAGENT_SEARXNG_URL") or None)
+    # The Chromium the browser tools drive; Playwright never downloads its own.
+    browser_executable: str = Field(default_factory=lambda: os.environ.get("PICOAGENT_CHROMIUM", "chromium"))

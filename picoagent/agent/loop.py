@@ -17,7 +17,7 @@ from picoagent.trace.recorder import Recorder
 Status = Literal["answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
 
 REPEAT_WARNING = (
-    "\nNote: you have now run this exact action {count} times in a row and it gives the same result. "
+    "\nNote: you have now run this exact action {count} times in a row and it gave the same result each time. "
     "Do something different, or call final_answer if you know the answer."
 )
 
@@ -59,7 +59,9 @@ class _RunState:
     steps: int = 0
     invalid: int = 0
     format_errors: int = 0  # consecutive
-    last_action_key: str | None = None
+    # The last (action, observation) pair: an action repeated with the same result is a loop;
+    # the same action with a new result (scrolling, polling) is progress.
+    last_outcome: tuple[str, str] | None = None
     repeats: int = 0
     last_prompt_tokens: int = 0
 
@@ -170,13 +172,6 @@ class Agent:
                 state.format_errors = 0
                 step["action"] = action.to_dict()
 
-                key = action.key()
-                state.repeats = state.repeats + 1 if key == state.last_action_key else 1
-                state.last_action_key = key
-                if state.repeats >= self.config.repeat_limit:
-                    self._emit("step", **step, error="repeated action")
-                    return finish("stuck", error=f"the same action was repeated {state.repeats} times")
-
                 remaining = self.config.max_wall_s - (time.monotonic() - state.started)
                 exec_started = time.perf_counter()
                 observation = executor.execute(action, timeout_s=max(remaining, 1.0))
@@ -186,6 +181,13 @@ class Agent:
                 if observation.final_answer is not None:
                     self._emit("step", **step, engine_s=time.perf_counter() - step_started - completion.timings.total_s - exec_s)
                     return finish("answered", answer=observation.final_answer)
+
+                outcome = (action.key(), observation.text)
+                state.repeats = state.repeats + 1 if outcome == state.last_outcome else 1
+                state.last_outcome = outcome
+                if state.repeats >= self.config.repeat_limit:
+                    self._emit("step", **step, error="repeated action")
+                    return finish("stuck", error=f"the same action gave the same result {state.repeats} times in a row")
 
                 shown = self.format.render_observation(observation)
                 if state.repeats == self.config.repeat_limit - 1:

@@ -53,13 +53,10 @@ def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
 
 
 @lru_cache(maxsize=16)
-def _grammar(kind: str, source: str) -> Any:
-    from llama_cpp import LlamaGrammar
-
+def _schema_gbnf(schema_json: str) -> str:
     from picoagent.models.grammar import schema_to_gbnf
 
-    gbnf = schema_to_gbnf(json.loads(source)) if kind == "schema" else source
-    return LlamaGrammar.from_string(gbnf, verbose=False)
+    return schema_to_gbnf(json.loads(schema_json))
 
 
 class LocalModel:
@@ -105,6 +102,52 @@ class LocalModel:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
 
+    def _cached_prefix(self, tokens: list[int]) -> int:
+        """How many leading prompt tokens are already in the KV cache (at least one is re-evaluated)."""
+        cached = 0
+        for cached_token, token in zip(self.llm._input_ids[: self.llm.n_tokens], tokens[:-1]):
+            if cached_token != token:
+                break
+            cached += 1
+        return cached
+
+    def _generate_free(self, tokens: list[int], max_tokens: int, stop: list[str]) -> tuple[float | None, list[str], str | None]:
+        first_token_at, pieces, finish_reason = None, [], None
+        for chunk in self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=stop, stream=True):
+            first_token_at = first_token_at or time.perf_counter()
+            choice = chunk["choices"][0]
+            pieces.append(choice["text"])
+            finish_reason = choice.get("finish_reason") or finish_reason
+        return first_token_at, pieces, finish_reason
+
+    def _generate_constrained(self, tokens: list[int], cached: int, gbnf: str, max_tokens: int) -> tuple[float | None, list[str], str | None]:
+        """Greedy generation through GrammarDecoder; keeps llama-cpp-python's cache bookkeeping valid."""
+        import llama_cpp
+        import numpy as np
+
+        from picoagent.models.constrained import GrammarDecoder
+
+        llm = self.llm
+        decoder = GrammarDecoder(llm, gbnf)
+        try:
+            llm.n_tokens = cached
+            llm.eval(tokens[cached:])
+            first_token_at = time.perf_counter()
+            generated: list[int] = []
+            finish_reason = "length"
+            for _ in range(max_tokens):
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(decoder.n_vocab,))
+                token = decoder.choose(logits)
+                if token is None or llama_cpp.llama_vocab_is_eog(decoder.vocab, token):
+                    finish_reason = "stop"
+                    break
+                decoder.accept(token)
+                generated.append(token)
+                llm.eval([token])
+        finally:
+            decoder.close()
+        return first_token_at, [llm.detokenize(generated).decode(errors="replace")], finish_reason
+
     def complete(
         self,
         messages: list[Message],
@@ -118,36 +161,19 @@ class LocalModel:
             raise ContextOverflowError(
                 f"prompt of {len(tokens)} tokens plus {max_tokens} to generate exceeds the context of {self.n_ctx} tokens"
             )
-        grammar = None
+        gbnf = None
         if constraint is not None and constraint.grammar:
-            grammar = _grammar("gbnf", constraint.grammar)
+            gbnf = constraint.grammar
         elif constraint is not None and constraint.schema:
-            grammar = _grammar("schema", json.dumps(constraint.schema))
+            gbnf = _schema_gbnf(json.dumps(constraint.schema))  # key order matters: thoughts first
 
         with self._lock:
-            cached = 0
-            for cached_token, token in zip(self.llm._input_ids[: self.llm.n_tokens], tokens[:-1]):
-                if cached_token != token:
-                    break
-                cached += 1
+            cached = self._cached_prefix(tokens)
             started = time.perf_counter()
-            first_token_at = None
-            pieces: list[str] = []
-            finish_reason = None
-            stream = self.llm.create_completion(
-                tokens,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                stop=[*template_stop, *(stop or [])],
-                grammar=grammar,
-                stream=True,
-            )
-            for chunk in stream:
-                if first_token_at is None:
-                    first_token_at = time.perf_counter()
-                choice = chunk["choices"][0]
-                pieces.append(choice["text"])
-                finish_reason = choice.get("finish_reason") or finish_reason
+            if gbnf is None:
+                first_token_at, pieces, finish_reason = self._generate_free(tokens, max_tokens, [*template_stop, *(stop or [])])
+            else:
+                first_token_at, pieces, finish_reason = self._generate_constrained(tokens, cached, gbnf, max_tokens)
             ended = time.perf_counter()
 
         first_token_at = first_token_at or ended

@@ -15,7 +15,9 @@ from picoagent.errors import ConfigError
 from picoagent.tools.registry import ToolRegistry
 
 # name -> "module:function"; the function takes (registry, workspace, config).
-TOOLSETS: dict[str, str] = {}
+TOOLSETS: dict[str, str] = {
+    "web": "picoagent.tools.web.toolset:install_web_tools",
+}
 
 
 def add_toolsets(names: list[str], registry: ToolRegistry, workspace: Path, config: Config) -> None:

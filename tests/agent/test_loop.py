@@ -110,6 +110,12 @@ def test_repeated_action_is_warned_then_stopped(config: Config) -> None:
     assert "exact action 2 times" in model.calls[2][-1]["content"]
 
 
+def test_the_same_action_with_new_results_is_progress_not_a_loop(config: Config) -> None:
+    poll = action("shell", command="echo x >> log && wc -l < log")
+    result, _ = run(config, [poll] * 4 + [action("final_answer", answer="4 lines")])
+    assert result.status == "answered"
+
+
 def test_changing_the_thought_does_not_hide_a_repeat(config: Config) -> None:
     outputs = [action("shell", thought=f"try {i}", command="ls") for i in range(3)]
     result, _ = run(config, outputs)

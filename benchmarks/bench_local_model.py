@@ -1,0 +1,63 @@
+"""Embedded model speed on this machine: prompt and generation tokens/s, unconstrained vs
+schema-constrained (the llama.cpp grammar for a JSON action), and what that costs per step.
+
+    .venv/bin/python benchmarks/bench_local_model.py [--model-path PATH] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from picoagent.actions.json_format import JsonFormat
+from picoagent.models import load_model
+from picoagent.models.local import LocalModel
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import ToolRegistry
+
+TASKS = [
+    "How many lines does /etc/passwd have?",
+    "Create a file named notes.txt containing the word hello.",
+    "Which Python version is installed?",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model-path", default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    model = LocalModel(args.model_path) if args.model_path else load_model("local")
+    json_format = JsonFormat(ToolRegistry(builtin_tools(Path(tempfile.gettempdir()))))
+
+    prompt_rates, rows = [], {"unconstrained": [], "constrained": []}
+    for repeat in range(args.repeats):
+        for task in TASKS:
+            # A distinct first line defeats the prefix cache so prompt speed is measured cold.
+            messages = [{"role": "system", "content": f"Run {repeat}.\n" + json_format.instructions()}, {"role": "user", "content": task}]
+            for mode in ("unconstrained", "constrained"):
+                constraint = json_format.constraint() if mode == "constrained" else None
+                completion = model.complete(messages, constraint=constraint, max_tokens=96)
+                if mode == "unconstrained":
+                    prompt_rates.append(completion.usage.prompt_tokens_evaluated / completion.timings.prompt_s)
+                generated = completion.usage.completion_tokens
+                rows[mode].append((generated / completion.timings.generation_s if completion.timings.generation_s else 0.0, completion.timings.total_s, generated))
+                messages = list(messages)  # the same prompt again for the constrained call: cached, so its time is generation
+
+    print(f"model: {model.name}, n_ctx {model.n_ctx}, {args.repeats} repeats x {len(TASKS)} prompts, max 96 new tokens")
+    print(f"prompt evaluation: median {statistics.median(prompt_rates):.0f} tokens/s")
+    for mode, values in rows.items():
+        rates = [rate for rate, _, _ in values]
+        totals = [total for _, total, _ in values]
+        tokens = [count for _, _, count in values]
+        print(f"{mode:>13}: generation median {statistics.median(rates):.1f} tokens/s; per call median {statistics.median(totals):.2f} s for median {statistics.median(tokens):.0f} tokens")
+    unconstrained = statistics.median(rate for rate, _, _ in rows["unconstrained"])
+    constrained = statistics.median(rate for rate, _, _ in rows["constrained"])
+    print(f"grammar cost: constrained/unconstrained generation speed = {constrained / unconstrained:.2f}")
+    print(f"a typical 60-token JSON action: {60 / unconstrained:.1f} s unconstrained vs {60 / constrained:.1f} s constrained")
+
+
+if __name__ == "__main__":
+    main()
