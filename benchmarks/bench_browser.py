@@ -41,15 +41,15 @@ def main() -> None:
         registry = ToolRegistry()
         session = install_web_tools(registry, Path(workspace), Config(model="scripted"))
         try:
-            first_open = timed_ms(registry, "open", {"url": f"{url}/index.html"})
+            first_open = timed_ms(registry, "open_url", {"url": f"{url}/index.html"})
             print(f"browser start (launch + context): {session.launch_s * 1000:.0f} ms; first open() including it: {first_open:.0f} ms")
 
             actions = {
-                "open": lambda: timed_ms(registry, "open", {"url": f"{url}/catalog.html"}),
+                "open": lambda: timed_ms(registry, "open_url", {"url": f"{url}/catalog.html"}),
                 "snapshot": lambda: timed_ms(registry, "snapshot", {}),
                 "click (link, navigates)": lambda: timed_ms(registry, "click", {"ref": _ref(registry, url, "Cedar Raised Bed")}),
                 "back": lambda: timed_ms(registry, "back", {}),
-                "type": lambda: timed_ms(registry, "type", {"ref": _ref(registry, url, "Full name", page="/order.html"), "text": "Ada Lovelace"}),
+                "type": lambda: timed_ms(registry, "type_text", {"ref": _ref(registry, url, "Full name", page="/order.html"), "text": "Ada Lovelace"}),
                 "select": lambda: timed_ms(registry, "select", {"ref": _ref(registry, url, "Product", page="/order.html"), "option": "Bamboo Trellis"}),
                 "scroll": lambda: timed_ms(registry, "scroll", {"direction": "down"}),
                 "screenshot": lambda: timed_ms(registry, "screenshot", {}),
@@ -64,7 +64,7 @@ def main() -> None:
             print("\nsnapshot size per page (chars / est. tokens):")
             print(f"  {'page':28s} {'raw':>15s} {'pruned':>15s}")
             for page in PAGES:
-                registry.call("open", {"url": url + page})
+                registry.call("open_url", {"url": url + page})
                 raw = session.run(lambda p: p.aria_snapshot(mode="ai"))
                 pruned = prune_snapshot(raw).text
                 print(f"  {page:28s} {len(raw):7d} / {len(raw) // 4:5d} {len(pruned):7d} / {len(pruned) // 4:5d}")
@@ -76,7 +76,7 @@ def _ref(registry: ToolRegistry, url: str, name: str, page: str = "/catalog.html
     """Open `page` (outside the timing) and read the ref of the element named `name`."""
     import re
 
-    text = registry.call("open", {"url": url + page}).text
+    text = registry.call("open_url", {"url": url + page}).text
     return re.search(rf'"{re.escape(name)}"(?: \[[^\]]*\])*? \[ref=([a-z0-9]+)\]', text).group(1)
 
 

@@ -16,12 +16,14 @@ from rich.table import Table
 
 from picoagent.config import Config, default_runs_dir
 from picoagent.errors import PicoagentError
+from picoagent.evals.cli import eval_app
 from picoagent.trace.display import EventPrinter
 from picoagent.trace.recorder import find_trace, list_runs, read_events
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
 runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
 app.add_typer(runs_app, name="runs")
+app.add_typer(eval_app, name="eval")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,7 +34,7 @@ def run(
     task: str = typer.Argument(..., help="What the agent should do."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show each step live."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
-    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json (default for the embedded model)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model) or text (ReAct)."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Working directory for the agent (default: a fresh one per run)."),
     max_steps: int = typer.Option(20, "--max-steps", help="Stop after this many model calls."),
     max_seconds: float = typer.Option(900.0, "--max-seconds", help="Stop after this much wall time."),
@@ -72,11 +74,12 @@ def runs_list(
     limit: int = typer.Option(30, "--limit", "-n", help="Show at most this many runs."),
 ) -> None:
     """List recorded runs, newest first."""
-    table = Table("id", "started", "status", "steps", "model", "task")
+    table = Table("started", "status", "steps", "model", "task")
+    table.add_column("id", no_wrap=True)  # ids are copied into `runs show`: never wrap them
     for item in list_runs(runs_dir or default_runs_dir())[:limit]:
         started = datetime.fromtimestamp(item["started"]).strftime("%Y-%m-%d %H:%M") if item["started"] else "?"
         task = item["task"] if len(item["task"]) <= 60 else item["task"][:57] + "..."
-        table.add_row(item["id"], started, item["status"], str(item["steps"]), item["model"], escape(task))
+        table.add_row(started, item["status"], str(item["steps"]), item["model"], escape(task), item["id"])
     console.print(table)
 
 

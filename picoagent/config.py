@@ -25,7 +25,9 @@ class Config(BaseModel):
     max_steps: int = Field(default=20, ge=1)
     max_total_tokens: int = Field(default=400_000, ge=1)
     max_wall_s: float = Field(default=900.0, gt=0)
-    step_max_tokens: int = Field(default=512, ge=16)
+    # Tokens one model reply may use: enough for a thought and a bounded argument at one
+    # token per character, so a constrained action is never cut off mid-string.
+    step_max_tokens: int = Field(default=1024, ge=16)
     # Consecutive outputs that fail to parse before the run gives up.
     max_format_errors: int = Field(default=3, ge=1)
     # The same action this many times in a row ends the run as stuck (one warning first).

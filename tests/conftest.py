@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,20 @@ def config(tmp_path: Path, runs_dir: Path) -> Config:
 def action(tool: str, thought: str = "next step", **args) -> str:
     """One JSON action as a model would write it."""
     return json.dumps({"thought": thought, "tool": tool, "args": args})
+
+
+@contextmanager
+def serving(handler: type) -> Iterator[str]:
+    """Serve `handler` on a random 127.0.0.1 port for the block; yields the base address."""
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

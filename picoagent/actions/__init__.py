@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from picoagent.actions.base import Action, ActionFormat, ActionParseError, CodeAction, Executor, ToolCall
+from picoagent.actions.base import (
+    Action,
+    ActionFormat,
+    ActionParseError,
+    CodeAction,
+    Executor,
+    ToolCall,
+)
 from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.tools.registry import ToolRegistry
 
 __all__ = ["Action", "ActionFormat", "ActionParseError", "CodeAction", "Executor", "ToolCall", "FORMAT_NAMES", "make_format"]
 
-FORMAT_NAMES = ("json",)
+FORMAT_NAMES = ("json", "code", "text")
 
 
 def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: Config) -> ActionFormat:
@@ -19,4 +26,12 @@ def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: C
         from picoagent.actions.json_format import JsonFormat
 
         return JsonFormat(registry)
+    if name == "code":
+        from picoagent.actions.code_format import CodeFormat
+
+        return CodeFormat(registry, workspace=workspace, config=config)
+    if name == "text":
+        from picoagent.actions.text_format import TextFormat
+
+        return TextFormat(registry)
     raise ConfigError(f"unknown action format {name!r}: use one of {', '.join(FORMAT_NAMES)}")

@@ -13,7 +13,7 @@ from picoagent.models.base import Constraint
 from picoagent.observation import Observation
 from picoagent.tools.registry import ToolRegistry, format_validation_error
 
-THOUGHT_MAX = 400
+THOUGHT_MAX = 300
 
 
 class JsonActionEnvelope(BaseModel):

@@ -102,16 +102,21 @@ class Agent:
     def _complete(self, context: Context, state: _RunState) -> Completion:
         """One model call, condensing the transcript first if it would not fit."""
         if not context.fits(state.last_prompt_tokens, self.config.step_max_tokens):
-            if context.condense():
-                self._emit("context_condensed", messages=len(context.messages))
+            self._condense(context)
         constraint = self.format.constraint()
         try:
             return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
         except ContextOverflowError:
-            if not context.condense():
+            if not self._condense(context):
                 raise
-            self._emit("context_condensed", messages=len(context.messages))
             return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+
+    def _condense(self, context: Context) -> bool:
+        """Condense old observations; the trace records each rewrite so a replay sees the same prompt."""
+        rewritten = context.condense()
+        if rewritten:
+            self._emit("context_condensed", rewritten=rewritten)
+        return bool(rewritten)
 
     def run(self, task: str) -> Result:
         state = _RunState(started=time.monotonic())
@@ -159,13 +164,18 @@ class Agent:
                     "timings": completion.timings.to_dict(),
                 }
 
+                def emit_step(**extra: Any) -> None:
+                    # engine_s: the step's own cost, without the model call and the action's execution.
+                    engine_s = time.perf_counter() - step_started - completion.timings.total_s - step.get("exec_s", 0.0)
+                    self._emit("step", **step, **extra, engine_s=engine_s)
+
                 try:
                     action = self.format.parse(completion.text)
                 except ActionParseError as exc:
                     state.invalid += 1
                     state.format_errors += 1
                     context.append("user", str(exc))
-                    self._emit("step", **step, error=str(exc), engine_s=time.perf_counter() - step_started - completion.timings.total_s)
+                    emit_step(error=str(exc))
                     if state.format_errors >= self.config.max_format_errors:
                         return finish("invalid_output", error=f"{state.format_errors} invalid outputs in a row; last: {exc}")
                     continue
@@ -175,25 +185,24 @@ class Agent:
                 remaining = self.config.max_wall_s - (time.monotonic() - state.started)
                 exec_started = time.perf_counter()
                 observation = executor.execute(action, timeout_s=max(remaining, 1.0))
-                exec_s = time.perf_counter() - exec_started
+                step["exec_s"] = time.perf_counter() - exec_started
                 step["observation"] = observation.to_dict()
-                step["exec_s"] = exec_s
                 if observation.final_answer is not None:
-                    self._emit("step", **step, engine_s=time.perf_counter() - step_started - completion.timings.total_s - exec_s)
+                    emit_step()
                     return finish("answered", answer=observation.final_answer)
 
                 outcome = (action.key(), observation.text)
                 state.repeats = state.repeats + 1 if outcome == state.last_outcome else 1
                 state.last_outcome = outcome
                 if state.repeats >= self.config.repeat_limit:
-                    self._emit("step", **step, error="repeated action")
+                    emit_step(error="repeated action")
                     return finish("stuck", error=f"the same action gave the same result {state.repeats} times in a row")
 
                 shown = self.format.render_observation(observation)
                 if state.repeats == self.config.repeat_limit - 1:
                     shown += REPEAT_WARNING.format(count=state.repeats)
                 context.append("user", shown)
-                self._emit("step", **step, engine_s=time.perf_counter() - step_started - completion.timings.total_s - exec_s)
+                emit_step()
         finally:
             executor.close()
             if self.recorder is not None:

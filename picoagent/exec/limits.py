@@ -17,6 +17,31 @@ def truncate_middle(text: str, limit: int) -> str:
     return text[:head] + marker.format(omitted) + (text[-tail:] if tail else "")
 
 
+class HeadTail:
+    """Text that keeps its first and last `limit` characters as it streams in:
+    an endless print loop or `yes` stays bounded in memory."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.head = ""
+        self.tail = ""
+        self.total = 0
+
+    def add(self, text: str) -> None:
+        self.total += len(text)
+        room = self.limit - len(self.head)
+        if room > 0:
+            self.head += text[:room]
+            text = text[room:]
+        if text:
+            self.tail = (self.tail + text)[-self.limit :]
+
+    def text(self) -> str:
+        omitted = self.total - len(self.head) - len(self.tail)
+        middle = f"\n[... {omitted} characters omitted ...]\n" if omitted > 0 else ""
+        return self.head + middle + self.tail
+
+
 def apply_rlimits(memory_bytes: int | None, cpu_seconds: int | None, max_file_bytes: int | None = None) -> None:
     """Set resource limits in a child process before it runs model-written code (preexec_fn)."""
     if memory_bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import signal
 import subprocess
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from picoagent.exec.deadline import capped
-from picoagent.exec.limits import apply_rlimits, truncate_middle
+from picoagent.exec.environment import command_env
+from picoagent.exec.limits import HeadTail, apply_rlimits, truncate_middle
 
 
 @dataclass
@@ -30,30 +32,18 @@ class ShellResult:
 
 
 class _BoundedReader(threading.Thread):
-    """Drains a pipe, keeping only the first and last `limit` bytes: `yes` must not fill memory."""
+    """Drains a pipe into a HeadTail, decoding UTF-8 across chunk boundaries."""
 
     def __init__(self, stream, limit: int):
         super().__init__(daemon=True)
-        self.stream, self.limit = stream, limit
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
+        self.stream = stream
+        self.output = HeadTail(limit)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def run(self) -> None:
-        while chunk := self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536):
-            self.total += len(chunk)
-            room = self.limit - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            if chunk:
-                self.tail += chunk
-                del self.tail[: max(len(self.tail) - self.limit, 0)]
-
-    def text(self) -> str:
-        omitted = self.total - len(self.head) - len(self.tail)
-        middle = f"\n[... {omitted} bytes omitted ...]\n".encode() if omitted > 0 else b""
-        return (bytes(self.head) + middle + bytes(self.tail)).decode(errors="replace")
+        while chunk := self.stream.read1(65536):
+            self.output.add(self._decoder.decode(chunk))
+        self.output.add(self._decoder.decode(b"", final=True))
 
 
 def run_shell(
@@ -79,7 +69,7 @@ def run_shell(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env=env,
+        env=env if env is not None else command_env(),
         preexec_fn=lambda: apply_rlimits(memory_bytes, None),
     )
     reader = _BoundedReader(process.stdout, output_limit)
@@ -99,7 +89,7 @@ def run_shell(
     reader.join(timeout=2)
     process.stdout.close()
     return ShellResult(
-        output=truncate_middle(reader.text(), output_limit),
+        output=truncate_middle(reader.output.text(), output_limit),
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,

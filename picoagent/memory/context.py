@@ -39,19 +39,17 @@ class Context:
         pending = sum(self.estimate_tokens(m["content"]) for m in self.messages[self._recorded :])
         return last_prompt_tokens + pending + reserve <= self.budget_tokens
 
-    def condense(self) -> int:
-        """Digest the oldest long observations in place; returns how many were condensed."""
-        condensed = 0
+    def condense(self) -> list[dict[str, object]]:
+        """Digest the oldest long observations in place; returns each rewrite (index and new text)."""
+        rewritten: list[dict[str, object]] = []
         last_protected = len(self.messages) - self.keep_recent * 2
         for index in range(2, max(last_protected, 2)):
             message = self.messages[index]
             if index in self._condensed or message["role"] != "user" or len(message["content"]) <= DIGEST_CHARS * 2:
                 continue
             text = message["content"]
-            self.messages[index] = {
-                "role": "user",
-                "content": f"{text[:DIGEST_CHARS]}\n[... observation condensed: {len(text) - DIGEST_CHARS} characters removed to save context ...]",
-            }
+            digest = f"{text[:DIGEST_CHARS]}\n[... observation condensed: {len(text) - DIGEST_CHARS} characters removed to save context ...]"
+            self.messages[index] = {"role": "user", "content": digest}
             self._condensed.add(index)
-            condensed += 1
-        return condensed
+            rewritten.append({"index": index, "content": digest})
+        return rewritten

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from picoagent.errors import ModelError
-from picoagent.models.base import Completion, ContextOverflowError, Constraint, Message, Timings, Usage
+from picoagent.models.base import (
+    Completion,
+    Constraint,
+    ContextOverflowError,
+    Message,
+    Timings,
+    Usage,
+)
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from picoagent.exec.shell import run_shell
 from picoagent.tools.registry import Tool
 
 READ_LINES_DEFAULT = 400
+# File contents and answers run longer than other arguments; a reply this long needs about 1,000 tokens.
+LongText = Annotated[str, Field(max_length=4000)]
 
 
 def _resolve(workspace: Path, path: str) -> Path:
@@ -22,7 +27,7 @@ def _writable(workspace: Path, path: str) -> Path:
 
 
 def final_answer_tool() -> Tool:
-    def final_answer(answer: str) -> str:
+    def final_answer(answer: LongText) -> str:
         """Give the final answer to the task and stop. Call this as soon as you know the answer.
 
         Args:
@@ -65,7 +70,7 @@ def file_tools(workspace: Path) -> list[Tool]:
         header = f"[{path}: lines {first}-{last} of {len(lines)}]"
         return header + "\n" + "\n".join(lines[first - 1 : last])
 
-    def write_file(path: str, content: str) -> str:
+    def write_file(path: str, content: LongText) -> str:
         """Create or overwrite a file in the workspace with the given content.
 
         Args:
@@ -77,7 +82,7 @@ def file_tools(workspace: Path) -> list[Tool]:
         target.write_text(content)
         return f"wrote {len(content)} characters to {path}"
 
-    def edit_file(path: str, old_text: str, new_text: str, replace_all: bool = False) -> str:
+    def edit_file(path: str, old_text: LongText, new_text: LongText, replace_all: bool = False) -> str:
         """Replace an exact piece of text in a file. The old text must occur exactly once unless replace_all is true.
 
         Args:

@@ -12,6 +12,7 @@ import inspect
 import json
 import re
 import time
+import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ from picoagent.exec.limits import truncate_middle
 from picoagent.observation import Observation
 
 # Bound on any string argument a tool did not bound itself: a degenerate small model
-# otherwise fills the whole completion with one string.
-DEFAULT_MAX_STRING = 4000
+# otherwise fills the whole completion with one string. Small enough that an action with
+# a thought and such an argument fits Config.step_max_tokens even at one token per
+# character (runs of digits); tools that take whole files bound their own fields.
+DEFAULT_MAX_STRING = 600
 
 
 class ToolDefinitionError(ConfigError):
@@ -65,6 +68,8 @@ def _type_text(annotation: Any) -> str:
         return _type_text(typing.get_args(annotation)[0])
     if origin is typing.Literal:
         return " | ".join(repr(value) for value in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join("None" if arg is type(None) else _type_text(arg) for arg in typing.get_args(annotation))
     if origin is not None:
         args = ", ".join(_type_text(arg) for arg in typing.get_args(annotation))
         name = getattr(origin, "__name__", str(origin))

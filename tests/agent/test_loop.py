@@ -174,7 +174,9 @@ def test_context_is_condensed_not_silently_dropped(config: Config) -> None:
     assert condensed, "old long observations are replaced by a digest that says what was cut"
     assert last_prompt[1]["content"] == "print lots", "the task itself is never condensed"
     events = read_events(result.trace_path)
-    assert any(event["type"] == "context_condensed" for event in events)
+    rewrites = [rewrite for event in events if event["type"] == "context_condensed" for rewrite in event["rewritten"]]
+    assert rewrites and all("observation condensed" in rewrite["content"] for rewrite in rewrites)
+    assert {rewrite["content"] for rewrite in rewrites} == {m["content"] for m in condensed}
 
 
 def test_result_serializes(config: Config) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from picoagent.actions.json_format import JsonFormat
+from picoagent.config import Config
 from picoagent.errors import ModelError
 from picoagent.models.base import ContextOverflowError
 from picoagent.models.local import LocalModel
@@ -21,13 +22,15 @@ def test_a_constrained_step_is_a_schema_valid_action(local_model, tmp_path: Path
     registry = ToolRegistry(builtin_tools(tmp_path))
     json_format = JsonFormat(registry)
     messages = [{"role": "system", "content": json_format.instructions()}, {"role": "user", "content": "How many lines does /etc/passwd have?"}]
-    completion = local_model.complete(messages, constraint=json_format.constraint(), max_tokens=256)
+    budget = Config().step_max_tokens
+    completion = local_model.complete(messages, constraint=json_format.constraint(), max_tokens=budget)
+    assert completion.finish_reason == "stop", "the bounds keep a whole action inside the step's token budget"
     action = json_format.parse(completion.text)  # raises if the grammar let anything else through
     tool = registry.get(action.tool)
     assert tool is not None
     tool.args_model.model_validate(action.args)
     assert completion.usage.prompt_tokens > 300, "the system prompt reached the model (Gemma has no system role)"
-    assert 0 < completion.usage.completion_tokens <= 256
+    assert 0 < completion.usage.completion_tokens <= budget
     assert completion.timings.total_s > 0 and completion.timings.prompt_s is not None
 
 

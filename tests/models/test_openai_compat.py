@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from picoagent.errors import ModelError
 from picoagent.models.openai_compat import OpenAIModel
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
+from tests.conftest import serving
 
 
 @pytest.mark.slow
@@ -81,16 +81,13 @@ class FlakyServer(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FlakyServer.requests = 0
-    yield server, f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serving(FlakyServer) as url:
+        yield f"{url}/v1"
 
 
 def test_transient_errors_are_retried_with_backoff(flaky_server) -> None:
-    _, url = flaky_server
+    url = flaky_server
     FlakyServer.failures_left = 2
     completion = OpenAIModel("m", base_url=url, max_retries=3).complete([{"role": "user", "content": "ping"}])
     assert completion.text == "pong"
@@ -98,7 +95,7 @@ def test_transient_errors_are_retried_with_backoff(flaky_server) -> None:
 
 
 def test_persistent_server_errors_become_one_clear_error(flaky_server) -> None:
-    _, url = flaky_server
+    url = flaky_server
     FlakyServer.failures_left = 10
     with pytest.raises(ModelError, match=rf"server at {url} failed with HTTP 503"):
         OpenAIModel("m", base_url=url, max_retries=1).complete([{"role": "user", "content": "ping"}])

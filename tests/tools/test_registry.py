@@ -6,7 +6,12 @@ from typing import Literal
 
 import pytest
 
-from picoagent.tools.registry import Tool, ToolDefinitionError, ToolRegistry, parse_docstring
+from picoagent.tools.registry import (
+    Tool,
+    ToolDefinitionError,
+    ToolRegistry,
+    parse_docstring,
+)
 
 
 def lookup(city: str, days: int = 3, unit: Literal["c", "f"] = "c") -> dict:
@@ -30,7 +35,7 @@ def test_name_description_schema_and_prompt_come_from_the_function() -> None:
     assert tool.description == "Look up the weather forecast for a city."
     schema = tool.parameters_schema()
     assert schema["required"] == ["city"]
-    assert schema["properties"]["city"] == {"type": "string", "description": "Name of the city, possibly with a country.", "maxLength": 4000}
+    assert schema["properties"]["city"] == {"type": "string", "description": "Name of the city, possibly with a country.", "maxLength": 600}
     assert schema["properties"]["days"]["type"] == "integer" and schema["properties"]["days"]["default"] == 3
     assert schema["properties"]["unit"]["enum"] == ["c", "f"]
     assert schema["additionalProperties"] is False
@@ -100,8 +105,8 @@ def test_bad_arguments_explain_themselves(args, expected) -> None:
 
 
 def test_string_arguments_are_bounded() -> None:
-    observation = ToolRegistry([lookup]).call("lookup", {"city": "x" * 5000})
-    assert observation.is_error and "at most 4000 characters" in observation.text
+    observation = ToolRegistry([lookup]).call("lookup", {"city": "x" * 601})
+    assert observation.is_error and "at most 600 characters" in observation.text
 
 
 def test_long_results_are_truncated_keeping_head_and_tail() -> None:

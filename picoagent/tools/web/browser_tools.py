@@ -20,7 +20,12 @@ from picoagent.tools.registry import Tool
 from picoagent.tools.web.browser_session import VIEWPORT, BrowserSession
 from picoagent.tools.web.framing import frame_untrusted
 from picoagent.tools.web.ocr import ocr_png
-from picoagent.tools.web.snapshot import Pruned, part_holding_line, prune_snapshot, split_parts
+from picoagent.tools.web.snapshot import (
+    Pruned,
+    part_holding_line,
+    prune_snapshot,
+    split_parts,
+)
 from picoagent.tools.web.urls import require_http_url
 
 # A ref that is on the page resolves at once; waiting the full navigation timeout for
@@ -235,10 +240,10 @@ def browser_tools(session: BrowserSession, workspace: Path, *, part_chars: int) 
         return frame_untrusted(text, url, header="Text read from the screen by OCR (it may contain recognition errors):")
 
     return [
-        Tool.from_function(open_page, name="open"),
+        Tool.from_function(open_page, name="open_url"),
         Tool.from_function(snapshot),
         Tool.from_function(click),
-        Tool.from_function(type_text, name="type"),
+        Tool.from_function(type_text),
         Tool.from_function(select),
         Tool.from_function(scroll),
         Tool.from_function(back),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +17,7 @@ from picoagent.evals.tasks import SUITES_DIR, import_file
 from picoagent.tools.registry import ToolRegistry
 from picoagent.tools.web.browser_session import BrowserSession
 from picoagent.tools.web.toolset import install_web_tools
+from tests.conftest import serving
 
 site_server = import_file(SUITES_DIR / "web" / "site_server.py")
 
@@ -72,14 +72,8 @@ class FakeSearxng(BaseHTTPRequestHandler):
 @pytest.fixture
 def searxng_url() -> Iterator[str]:
     FakeSearxng.queries = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSearxng)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(FakeSearxng) as url:
+        yield url
 
 
 def chromium_processes() -> list[psutil.Process]:

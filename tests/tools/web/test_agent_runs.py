@@ -22,12 +22,12 @@ def web_config(config):
 def test_an_agent_fills_the_order_form_and_reads_the_result(config, site_url):
     model = SnapshotReadingModel(
         [
-            action("open", url="${url}/order.html"),
-            action("type", ref="<Full name>", text="Ada Lovelace"),
-            action("type", ref="<Email>", text="ada@example.com"),
-            action("type", ref="<Postcode>", text="10115"),
+            action("open_url", url="${url}/order.html"),
+            action("type_text", ref="<Full name>", text="Ada Lovelace"),
+            action("type_text", ref="<Email>", text="ada@example.com"),
+            action("type_text", ref="<Postcode>", text="10115"),
             action("select", ref="<Product>", option="Copper Watering Can"),
-            action("type", ref="<Quantity>", text="3"),
+            action("type_text", ref="<Quantity>", text="3"),
             action("click", ref="<Gift wrap>"),
             action("click", ref="<Place order>"),
             action("final_answer", answer="NW-97839"),
@@ -50,7 +50,7 @@ def test_page_text_is_shown_as_untrusted_data_and_never_acted_on(config, site_ur
     workspace = Path(config.workspace)
     (workspace / "keep.txt").write_text("the user's notes")
 
-    model = ScriptedModel([action("open", url=f"{site_url}/notes.html"), action("final_answer", answer="$4.95")])
+    model = ScriptedModel([action("open_url", url=f"{site_url}/notes.html"), action("final_answer", answer="$4.95")])
     result = run_task(f"What is the delivery fee on {site_url}/notes.html?", web_config(config), model=model)
 
     assert result.status == "answered" and result.answer == "$4.95" and result.steps == 2
@@ -67,7 +67,7 @@ def test_page_text_is_shown_as_untrusted_data_and_never_acted_on(config, site_ur
 
 def test_the_browser_is_closed_when_a_run_crashes(config, site_url):
     # The model runs out of outputs after opening a page: the run ends with a model error.
-    model = ScriptedModel([action("open", url=f"{site_url}/index.html")])
+    model = ScriptedModel([action("open_url", url=f"{site_url}/index.html")])
     result = run_task("Look at the shop.", web_config(config), model=model)
     assert result.status == "model_error"
     assert chromium_processes() == []

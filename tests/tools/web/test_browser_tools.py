@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def test_the_browser_starts_on_first_use_only(web):
     registry, session, _ = web
     assert not session.started and chromium_processes() == []
-    assert "open" in registry and "type" in registry
+    assert "open_url" in registry and "type_text" in registry
     observation = registry.call("snapshot", {})
     assert not observation.is_error, observation.text
     assert session.started and chromium_processes()
@@ -24,7 +24,7 @@ def test_the_browser_starts_on_first_use_only(web):
 
 def test_open_shows_the_pruned_tree_inside_the_untrusted_frame(web, site_url):
     registry, _, _ = web
-    observation = registry.call("open", {"url": f"{site_url}/catalog.html"})
+    observation = registry.call("open_url", {"url": f"{site_url}/catalog.html"})
     assert not observation.is_error, observation.text
     text = observation.text
     assert text.startswith(f"Opened {site_url}/catalog.html\n" + BEGIN.format(source=f"{site_url}/catalog.html"))
@@ -37,7 +37,7 @@ def test_open_shows_the_pruned_tree_inside_the_untrusted_frame(web, site_url):
 
 def test_click_follows_a_link_and_back_returns(web, site_url):
     registry, _, _ = web
-    catalog = registry.call("open", {"url": f"{site_url}/catalog.html"}).text
+    catalog = registry.call("open_url", {"url": f"{site_url}/catalog.html"}).text
     product = registry.call("click", {"ref": ref_of(catalog, "Cedar Raised Bed")})
     assert not product.is_error, product.text
     assert f"URL: {site_url}/products/raised-bed.html" in product.text and "5 years" in product.text
@@ -47,7 +47,7 @@ def test_click_follows_a_link_and_back_returns(web, site_url):
 
 def test_refs_are_forgiving_in_form_and_strict_about_existence(web, site_url):
     registry, _, _ = web
-    catalog = registry.call("open", {"url": f"{site_url}/catalog.html"}).text
+    catalog = registry.call("open_url", {"url": f"{site_url}/catalog.html"}).text
     ref = ref_of(catalog, "Bypass Pruner")
     assert "pruner.html" in registry.call("click", {"ref": f"[ref={ref}]"}).text
     missing = registry.call("click", {"ref": "e999"})
@@ -56,22 +56,22 @@ def test_refs_are_forgiving_in_form_and_strict_about_existence(web, site_url):
 
 def test_fill_a_form_with_validation_then_submit_it(web, site_url):
     registry, _, _ = web
-    form = registry.call("open", {"url": f"{site_url}/order.html"}).text
-    registry.call("type", {"ref": ref_of(form, "Full name"), "text": "Ada Lovelace"})
-    registry.call("type", {"ref": ref_of(form, "Email"), "text": "ada-at-example"})
+    form = registry.call("open_url", {"url": f"{site_url}/order.html"}).text
+    registry.call("type_text", {"ref": ref_of(form, "Full name"), "text": "Ada Lovelace"})
+    registry.call("type_text", {"ref": ref_of(form, "Email"), "text": "ada-at-example"})
     rejected = registry.call("click", {"ref": ref_of(form, "Place order")}).text
     assert "Please enter a valid email address." in rejected and "The postcode must have exactly 5 digits." in rejected
     assert f"URL: {site_url}/order.html" in rejected
 
-    registry.call("type", {"ref": ref_of(form, "Email"), "text": "ada@example.com"})
-    registry.call("type", {"ref": ref_of(form, "Postcode"), "text": "10115"})
+    registry.call("type_text", {"ref": ref_of(form, "Email"), "text": "ada@example.com"})
+    registry.call("type_text", {"ref": ref_of(form, "Postcode"), "text": "10115"})
     wrong_option = registry.call("select", {"ref": ref_of(form, "Product"), "option": "Golden Shovel"})
     assert wrong_option.is_error and "'Copper Watering Can'" in wrong_option.text
     selected = registry.call("select", {"ref": ref_of(form, "Product"), "option": "Copper Watering Can"}).text
     assert 'option "Copper Watering Can" [selected]' in selected
-    registry.call("type", {"ref": ref_of(form, "Quantity"), "text": "3"})
+    registry.call("type_text", {"ref": ref_of(form, "Quantity"), "text": "3"})
     assert "checkbox \"Gift wrap\" [checked]" in registry.call("click", {"ref": ref_of(form, "Gift wrap")}).text
-    done = registry.call("type", {"ref": ref_of(form, "Postcode"), "text": "10115", "submit": True}).text
+    done = registry.call("type_text", {"ref": ref_of(form, "Postcode"), "text": "10115", "submit": True}).text
     assert f"URL: {site_url}/order-confirmed.html" in done
     assert "Confirmation code: NW-97839" in done or 'strong: NW-97839' in done or "NW-97839" in done
     assert "3 x Copper Watering Can (gift wrapped)" in done
@@ -79,7 +79,7 @@ def test_fill_a_form_with_validation_then_submit_it(web, site_url):
 
 def test_scrolling_loads_more_of_a_page(web, site_url):
     registry, _, _ = web
-    first = registry.call("open", {"url": f"{site_url}/news.html"}).text
+    first = registry.call("open_url", {"url": f"{site_url}/news.html"}).text
     assert "Story 10:" in first and "Story 11:" not in first
     after = registry.call("scroll", {"direction": "bottom"}).text
     assert after.startswith("Scrolled bottom: now at ") and "Story 20:" in after and "Story 21:" not in after
@@ -99,7 +99,7 @@ def test_long_snapshots_are_split_into_parts(tmp_path, site_url):
     registry = ToolRegistry()
     install_web_tools(registry, tmp_path, Config(model="scripted", web_chunk_chars=600))
     try:
-        first = registry.call("open", {"url": f"{site_url}/guide.html"}).text
+        first = registry.call("open_url", {"url": f"{site_url}/guide.html"}).text
         count = int(first.split("Snapshot part 1 of ")[1].split(".")[0])
         assert count >= 5 and "More: snapshot(part=2)." in first
         parts = [first] + [registry.call("snapshot", {"part": n}).text for n in range(2, count + 1)]
@@ -113,23 +113,23 @@ def test_long_snapshots_are_split_into_parts(tmp_path, site_url):
 def test_only_http_addresses_are_opened(web):
     registry, session, _ = web
     for url in ("file:///etc/passwd", "javascript:alert(1)", "chrome://version", "data:text/html,hi"):
-        observation = registry.call("open", {"url": url})
+        observation = registry.call("open_url", {"url": url})
         assert observation.is_error and "only http:// and https://" in observation.text
     assert not session.started  # refused before the browser was even needed
 
 
 def test_typing_into_something_that_is_not_a_field_fails_without_waiting_long(web, site_url):
     registry, _, _ = web
-    catalog = registry.call("open", {"url": f"{site_url}/catalog.html"}).text
+    catalog = registry.call("open_url", {"url": f"{site_url}/catalog.html"}).text
     started = time.monotonic()
-    observation = registry.call("type", {"ref": ref_of(catalog, "Catalog"), "text": "x"})  # a link, not a field
-    assert observation.is_error and "Tool 'type' failed" in observation.text
+    observation = registry.call("type_text", {"ref": ref_of(catalog, "Catalog"), "text": "x"})  # a link, not a field
+    assert observation.is_error and "Tool 'type_text' failed" in observation.text
     assert time.monotonic() - started < 8  # the 5 s action timeout, not the 10 s navigation timeout
 
 
 def test_screenshot_is_saved_in_the_workspace(web, site_url):
     registry, _, workspace = web
-    registry.call("open", {"url": f"{site_url}/contact.html"})
+    registry.call("open_url", {"url": f"{site_url}/contact.html"})
     text = registry.call("screenshot", {}).text
     assert text.startswith("Saved a screenshot of the visible part of the page to screenshots/screenshot-001.png")
     png = (workspace / "screenshots" / "screenshot-001.png").read_bytes()
@@ -139,7 +139,7 @@ def test_screenshot_is_saved_in_the_workspace(web, site_url):
 
 def test_read_screen_reads_text_inside_an_image(web, site_url):
     registry, _, _ = web
-    registry.call("open", {"url": f"{site_url}/contact.html"})
+    registry.call("open_url", {"url": f"{site_url}/contact.html"})
     text = registry.call("read_screen", {}).text
     assert text.startswith("Text read from the screen by OCR")
     assert "555 0187" in text and site_server.SIGN_TEXT.split(":")[0] in text
@@ -147,7 +147,7 @@ def test_read_screen_reads_text_inside_an_image(web, site_url):
 
 def test_read_screen_without_tesseract_says_how_to_install_it(web, site_url, monkeypatch):
     registry, _, _ = web
-    registry.call("open", {"url": f"{site_url}/contact.html"})
+    registry.call("open_url", {"url": f"{site_url}/contact.html"})
     monkeypatch.setenv("PATH", "/nonexistent")  # pytesseract runs `tesseract` from PATH
     observation = registry.call("read_screen", {})
     assert observation.is_error and "apt-get install tesseract-ocr" in observation.text
@@ -155,11 +155,11 @@ def test_read_screen_without_tesseract_says_how_to_install_it(web, site_url, mon
 
 def test_tools_work_from_any_thread(web, site_url):
     registry, _, _ = web
-    registry.call("open", {"url": f"{site_url}/catalog.html"})  # the browser starts from this thread
+    registry.call("open_url", {"url": f"{site_url}/catalog.html"})  # the browser starts from this thread
     results = {}
 
     def from_other_thread(name):
-        results[name] = registry.call("open", {"url": f"{site_url}/about.html"})
+        results[name] = registry.call("open_url", {"url": f"{site_url}/about.html"})
 
     threads = [threading.Thread(target=from_other_thread, args=(f"t{n}",)) for n in range(3)]
     for thread in threads:
@@ -171,7 +171,7 @@ def test_tools_work_from_any_thread(web, site_url):
 
 def test_close_ends_chromium_and_later_calls_fail_clearly(web, site_url):
     registry, session, _ = web
-    registry.call("open", {"url": f"{site_url}/index.html"})
+    registry.call("open_url", {"url": f"{site_url}/index.html"})
     assert chromium_processes()
     registry.close()
     assert session.closed and not session.started
@@ -182,10 +182,10 @@ def test_close_ends_chromium_and_later_calls_fail_clearly(web, site_url):
 
 def test_a_crashed_browser_is_started_again(web, site_url):
     registry, _, _ = web
-    registry.call("open", {"url": f"{site_url}/index.html"})
+    registry.call("open_url", {"url": f"{site_url}/index.html"})
     for process in chromium_processes():
         process.kill()
     time.sleep(0.5)
-    observation = registry.call("open", {"url": f"{site_url}/about.html"})
+    observation = registry.call("open_url", {"url": f"{site_url}/about.html"})
     assert not observation.is_error, observation.text
     assert "founded in 1987" in observation.text

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Baseline of the shipped suites with the embedded default model (Gemma 3 270M, `--model local`).
+#
+# Slow on purpose-free hardware: ~15 tok/s on 2 shared cores, so steps are capped (MAX_STEPS)
+# and each task gets at most TIMEOUT seconds. Re-running resumes: finished tasks are skipped.
+# Usage: benchmarks/eval_baseline.sh            # every suite, json and code actions
+#        SUITES=terminal FORMATS=json benchmarks/eval_baseline.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MAX_STEPS=${MAX_STEPS:-6}
+TIMEOUT=${TIMEOUT:-300}
+RUNS=${RUNS:-1}
+SUITES=${SUITES:-"terminal debug qa web tools"}
+FORMATS=${FORMATS:-"json code"}
+OUT=${OUT:-benchmarks/results/eval-baseline}
+
+for format in $FORMATS; do
+  for suite in $SUITES; do
+    echo "== $suite, $format actions"
+    start=$(date +%s)
+    .venv/bin/picoagent eval "$suite" --model local --actions "$format" --runs "$RUNS" \
+      --max-steps "$MAX_STEPS" --timeout "$TIMEOUT" --out "$OUT/$suite-$format"
+    echo "== $suite, $format: $(( $(date +%s) - start )) s"
+  done
+done

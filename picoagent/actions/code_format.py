@@ -1,0 +1,108 @@
+"""CodeAct: the model reasons, then writes one Python block that runs in the run's kernel."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from pathlib import Path
+
+from picoagent.actions.base import ActionParseError, CodeAction
+from picoagent.actions.code_blocks import (
+    PYTHON_TAGS,
+    SHELL_TAGS,
+    fenced_blocks,
+    looks_like_python,
+)
+from picoagent.actions.code_executor import CodeExecutor
+from picoagent.actions.python_tools import python_prompt
+from picoagent.config import Config
+from picoagent.errors import ConfigError
+from picoagent.exec.kernel import KernelLimits
+from picoagent.models.base import Constraint
+from picoagent.observation import Observation
+from picoagent.tools.registry import ToolRegistry
+
+THOUGHT_MAX = 600
+CODE_MAX_LINES = 60
+CODE_LINE_MAX = 240
+
+# Reasoning without backticks, then one python block; generation ends at the closing fence.
+# Code lines may not start with a backtick, so the only way out of the block is the fence.
+GRAMMAR = f"""root ::= thought "```python\\n" line{{1,{CODE_MAX_LINES}}} "```"
+thought ::= [^`]{{1,{THOUGHT_MAX}}} "\\n"
+line ::= [^`\\n] [^\\n]{{0,{CODE_LINE_MAX}}} "\\n" | "\\n"
+"""
+
+# ```python x = 1``` on one line, which the line-based fence search does not see.
+INLINE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*([^`\n]+?)```")
+
+REPAIR_HINT = "Reply with your reasoning, then exactly one block:\n```python\n# your code\n```"
+
+
+class CodeFormat:
+    name = "code"
+
+    def __init__(self, registry: ToolRegistry, *, workspace: Path, config: Config):
+        # A tool named `open` or `type` would replace the built-in in the kernel and break
+        # ordinary code the model writes, so such names are refused rather than shadowed.
+        clashes = [tool.name for tool in registry if keyword.iskeyword(tool.name) or hasattr(builtins, tool.name)]
+        if clashes:
+            raise ConfigError(f"tool names {', '.join(clashes)} would shadow Python built-ins in code mode: rename them")
+        self.registry = registry
+        self.workspace = workspace
+        self.config = config
+
+    def instructions(self) -> str:
+        tools = "\n".join(python_prompt(tool) for tool in self.registry)
+        finish = "final_answer(answer)" if "final_answer" in self.registry else "the tool that ends the task"
+        shell = '!ls, or shell("ls")' if "shell" in self.registry else "!ls"
+        return (
+            "You are an agent that completes tasks by writing Python code, one step per reply.\n"
+            "In each reply, first say briefly what you will do next, then write exactly one code block:\n"
+            "```python\n# your code\n```\n"
+            "The code runs in a Jupyter kernel whose working directory is the workspace. Variables, imports and "
+            "functions persist between steps. You see what the code prints, the value of its last line, and any "
+            f"error. Shell commands work too: {shell}.\n"
+            "Besides the standard library, these functions are defined:\n\n"
+            f"{tools}\n\n"
+            f"A tool that fails raises ToolError. When you know the answer, call {finish} in your code.\n\n"
+            "Example reply:\n"
+            "I will count the lines of data.csv.\n"
+            '```python\nlines = open("data.csv").read().splitlines()\nprint(len(lines))\n```'
+        )
+
+    def constraint(self) -> Constraint:
+        return Constraint(grammar=GRAMMAR)
+
+    def parse(self, text: str) -> CodeAction:
+        blocks = fenced_blocks(text)
+        block = next((b for b in blocks if b.language in PYTHON_TAGS and b.code.strip()), None)
+        if block is not None:
+            return CodeAction(thought=text[: block.start].strip(), code=block.code.strip("\n"))
+        shell = next((b for b in blocks if b.language in SHELL_TAGS and b.code.strip()), None)
+        if shell is not None:  # small models often answer with a shell block; run it as one
+            return CodeAction(thought=text[: shell.start].strip(), code="%%bash\n" + shell.code.strip("\n"))
+        if inline := INLINE_BLOCK.search(text):
+            return CodeAction(thought=text[: inline.start()].strip(), code=inline.group(1).strip())
+        if not blocks and looks_like_python(text.strip()):
+            return CodeAction(thought="", code=text.strip())
+        if blocks:
+            raise ActionParseError(f"Your code block is empty or not Python. {REPAIR_HINT}")
+        raise ActionParseError(f"Your reply has no Python code block. {REPAIR_HINT}")
+
+    def render_observation(self, observation: Observation) -> str:
+        label = "Error" if observation.is_error else "Output"
+        return f"{label}:\n{observation.text}"
+
+    def executor(self) -> CodeExecutor:
+        limits = KernelLimits(
+            timeout_s=self.config.kernel_timeout_s,
+            interrupt_grace_s=self.config.kernel_interrupt_grace_s,
+            start_timeout_s=self.config.kernel_start_timeout_s,
+            memory_mb=self.config.kernel_memory_mb,
+            cpu_s=self.config.kernel_cpu_s,
+            max_processes=self.config.kernel_max_processes,
+            output_limit=self.config.output_limit_chars,
+        )
+        return CodeExecutor(self.registry, self.workspace, limits)

@@ -1,0 +1,175 @@
+"""Run tasks with workers: each (task, run) in a fresh workspace, checked, and appended to the results.
+
+Workers are threads sharing one model object: the embedded LocalModel serializes its calls
+with a lock (one llama.cpp context), so N workers overlap tool execution and setup with
+generation but never load N copies of the weights; an OpenAI-compatible server gets N
+concurrent request streams.
+"""
+
+from __future__ import annotations
+
+import shutil
+import string
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from picoagent.agent.loop import Result
+from picoagent.agent.session import run_task
+from picoagent.config import Config
+from picoagent.errors import PicoagentError
+from picoagent.evals.checkers import check_task
+from picoagent.evals.results import ResultsDir
+from picoagent.evals.tasks import Task
+from picoagent.evals.workspace import prepared, snapshot
+from picoagent.models.base import Model
+
+
+@dataclass
+class EvalOptions:
+    model_spec: str
+    actions: str | None = None
+    runs: int = 1
+    workers: int = 1
+    # Caps on every task's own limits (None: the task's limits apply).
+    max_steps: int | None = None
+    timeout: float | None = None
+    # Past the task's timeout, how long a run still stuck in a model or tool call gets before it is abandoned.
+    guard_grace_s: float = 30.0
+    judge: Model | None = None
+
+    def meta(self) -> dict[str, Any]:
+        return {"model": self.model_spec, "actions": self.actions or "default", "max_steps": self.max_steps, "timeout": self.timeout}
+
+
+def _limited(task: Task, options: EvalOptions) -> tuple[int, float]:
+    steps = min(task.limits.max_steps, options.max_steps or task.limits.max_steps)
+    timeout = min(task.limits.timeout, options.timeout or task.limits.timeout)
+    return steps, timeout
+
+
+def _guarded(function: Callable[[], Result], timeout_s: float) -> Result | None:
+    """Run `function` in a daemon thread; None when it is still running after `timeout_s`.
+
+    The loop's own wall limit is checked between steps; this guard covers a model call or
+    a tool that never returns. An abandoned thread cannot be killed, only left behind.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = function()
+        except BaseException as exc:  # re-raised in the worker, with the task named
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="eval-task")
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        return None
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
+    base = {
+        "suite": task.suite,
+        "task": task.id,
+        "run": run,
+        "passed": False,
+        "status": "error",
+        "answer": None,
+        "steps": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "invalid_actions": 0,
+        "wall_s": 0.0,
+        "checks": [],
+        "judged": False,
+        "error": None,
+        "run_id": None,
+        "trace_path": None,
+    }
+    return {**base, **fields, "finished_at": time.time()}
+
+
+def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: Path) -> dict[str, Any]:
+    """Set up, run and check one (task, run); never raises for a problem of the task or the model."""
+    started = time.monotonic()
+    max_steps, timeout = _limited(task, options)
+    workspace = Path(tempfile.mkdtemp(prefix=f"picoagent-eval-{task.id}-")).resolve()
+    try:
+        with prepared(task, workspace) as variables:
+            before = snapshot(task, workspace)
+            instruction = string.Template(task.instruction).safe_substitute(variables)
+            config = Config(
+                model=options.model_spec,
+                actions=options.actions,
+                workspace=workspace,
+                toolsets=task.toolsets,
+                runs_dir=runs_dir,
+                max_steps=max_steps,
+                max_wall_s=timeout,
+            )
+            tools = task.tools(workspace) if task.tools else []
+            result = _guarded(lambda: run_task(instruction, config, model=model, extra_tools=tools), timeout + options.guard_grace_s)
+            if result is None:
+                return _record(task, run, status="timeout", wall_s=time.monotonic() - started, error=f"abandoned after {timeout + options.guard_grace_s:.0f}s: a model or tool call did not return")
+            checks = check_task(task, result.answer, workspace, before, options.judge)
+        return _record(
+            task,
+            run,
+            passed=all(c.passed for c in checks),
+            status=result.status,
+            answer=result.answer,
+            steps=result.steps,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            invalid_actions=result.invalid_actions,
+            wall_s=round(result.wall_s, 3),
+            checks=[c.to_dict() for c in checks],
+            judged=any(c.type == "judge" and not c.skipped for c in checks),
+            error=result.error,
+            run_id=result.run_id,
+            trace_path=result.trace_path,
+        )
+    except PicoagentError as exc:
+        return _record(task, run, status="error", wall_s=time.monotonic() - started, error=str(exc))
+    except Exception as exc:  # a bug must cost one record, not the rest of a long eval
+        return _record(task, run, status="error", wall_s=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+def run_eval(
+    tasks: list[Task],
+    model: Model,
+    options: EvalOptions,
+    results: ResultsDir,
+    *,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[int, int]:
+    """Run every (task, run) not already in `results`; returns (run now, skipped as done)."""
+    done = results.finished()
+    pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
+    skipped = len(tasks) * options.runs - len(pending)
+    runs_dir = results.path / "runs"
+    with ThreadPoolExecutor(max_workers=max(options.workers, 1), thread_name_prefix="eval-worker") as pool:
+        futures = [pool.submit(run_one, task, run, model, options, runs_dir) for task, run in pending]
+        try:
+            for future in as_completed(futures):
+                record = future.result()
+                results.append(record)
+                if on_record is not None:
+                    on_record(record)
+        except BaseException:  # Ctrl-C: finish nothing new; what is written stays for the resume
+            for future in futures:
+                future.cancel()
+            raise
+    return len(pending), skipped
