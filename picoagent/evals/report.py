@@ -81,7 +81,8 @@ def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, Estimate]]]], 
     """Grouped vertical bars of rates in [0, 1], with ±1 SE whiskers where there is one."""
     bar, gap, top, bottom, left, height = 22, 18, 30, 40, 40, 180
     per_group = len(groups[0][1]) if groups else 1
-    width = left + len(groups) * (per_group * bar + gap) + 20 + 120
+    # Wide enough for the bars and legend, and for the title (about 7.5 px a character at 13 px bold).
+    width = max(left + len(groups) * (per_group * bar + gap) + 20 + 120, left + int(len(title) * 7.5) + 20)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + bottom}" role="img" aria-label="{html.escape(title)}">']
     parts.append(f'<text x="{left}" y="18" font-size="13" font-weight="bold">{html.escape(title)}</text>')
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
