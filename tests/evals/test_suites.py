@@ -24,6 +24,7 @@ def test_suite_sizes():
     assert any(".pdf" in t.instruction or "PDF" in t.instruction for t in qa)
 
 
+@pytest.mark.slow  # builds every task's fixtures (git repos, databases, a web server): about 80 setups
 @pytest.mark.parametrize("task", ALL_TASKS, ids=lambda t: t.key)
 def test_reference_passes_and_wrong_answer_fails(task):
     outcome = verify(task)
@@ -32,6 +33,7 @@ def test_reference_passes_and_wrong_answer_fails(task):
     assert not all(r.passed for r in outcome.wrong), "a wrong answer in an untouched workspace passes"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", [t for t in ALL_TASKS if t.suite == "debug"], ids=lambda t: t.key)
 def test_debug_tasks_refuse_a_fix_that_edits_the_tests(task):
     with tempfile.TemporaryDirectory() as tmp:
