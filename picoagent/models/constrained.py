@@ -20,6 +20,20 @@ from picoagent.errors import ModelError
 
 # Candidates checked at once when the top choice is refused, before the full vocabulary.
 SHORTLIST = 512
+# Runaway guard: when the last RUNAWAY_WINDOW tokens use at most RUNAWAY_DISTINCT different
+# tokens, those tokens are banned for the next pick. Small models fall into loops like
+# "1000000…" or "10000100001…" that the grammar allows up to a field's length bound; no
+# action needs 24 tokens drawn from two, and the ban lets the string close.
+RUNAWAY_WINDOW = 24
+RUNAWAY_DISTINCT = 2
+
+
+def runaway_tokens(generated: list[int]) -> set[int]:
+    """The tokens of a degenerate loop at the end of `generated`, or an empty set."""
+    if len(generated) < RUNAWAY_WINDOW:
+        return set()
+    recent = set(generated[-RUNAWAY_WINDOW:])
+    return recent if len(recent) <= RUNAWAY_DISTINCT else set()
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
 
@@ -50,8 +64,11 @@ class GrammarDecoder:
         llama_cpp.llama_sampler_apply(self.sampler, ctypes.byref(array))
         return np.isfinite(data["logit"])
 
-    def choose(self, logits: np.ndarray) -> int | None:
-        """The highest-scoring allowed token, or None when the grammar allows nothing."""
+    def choose(self, logits: np.ndarray, banned: set[int] = frozenset()) -> int | None:
+        """The highest-scoring allowed token not in `banned`, or None when the grammar allows nothing."""
+        if banned:
+            logits = logits.copy()
+            logits[list(banned)] = -np.inf
         top = int(np.argmax(logits))
         if self._allowed(np.array([top], dtype=np.int32), logits[top : top + 1])[0]:
             return top

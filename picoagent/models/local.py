@@ -19,6 +19,7 @@ from picoagent.models.base import (
     Timings,
     Usage,
 )
+from picoagent.models.constrained import runaway_tokens
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
 
 
@@ -80,6 +81,8 @@ class LocalModel:
         self.name = f"local:{self.path.name}"
         self.n_ctx = n_ctx
         self.llm = _load_llama(self.path, n_ctx, n_batch, n_threads or os.cpu_count() or 1)
+        # Constrained generation breaks degenerate token loops (off: pure greedy decoding).
+        self.runaway_guard = True
         self._lock = threading.Lock()
         metadata = self.llm.metadata or {}
         self._is_gemma = metadata.get("general.architecture", "").startswith("gemma")
@@ -144,7 +147,7 @@ class LocalModel:
             finish_reason = "length"
             for _ in range(max_tokens):
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(decoder.n_vocab,))
-                token = decoder.choose(logits)
+                token = decoder.choose(logits, banned=runaway_tokens(generated) if self.runaway_guard else set())
                 if token is None or llama_cpp.llama_vocab_is_eog(decoder.vocab, token):
                     finish_reason = "stop"
                     break

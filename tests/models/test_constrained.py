@@ -8,6 +8,7 @@ import pytest
 
 from picoagent.actions.json_format import JsonFormat
 from picoagent.models.base import Constraint
+from picoagent.models.constrained import RUNAWAY_WINDOW, runaway_tokens
 from picoagent.models.grammar import schema_to_gbnf
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
@@ -24,9 +25,14 @@ def test_same_output_as_the_reference_grammar_sampler(local_model, tmp_path: Pat
     json_format = JsonFormat(ToolRegistry(builtin_tools(tmp_path)))
     messages = [{"role": "system", "content": json_format.instructions()}, {"role": "user", "content": task}]
     # Start both from an empty KV cache: a prefix evaluated in other batch splits differs in
-    # the last float bits, which can flip a near-tie between two allowed tokens.
+    # the last float bits, which can flip a near-tie between two allowed tokens. The runaway
+    # guard is off: this compares the search for the best allowed token, not the guard.
     local_model.llm.reset()
-    fast = local_model.complete(messages, constraint=json_format.constraint(), max_tokens=120)
+    local_model.runaway_guard = False
+    try:
+        fast = local_model.complete(messages, constraint=json_format.constraint(), max_tokens=120)
+    finally:
+        local_model.runaway_guard = True
     local_model.llm.reset()
     tokens, _ = local_model.render(messages)
     grammar = LlamaGrammar.from_string(schema_to_gbnf(json_format.constraint().schema), verbose=False)
@@ -50,3 +56,22 @@ def test_cache_stays_consistent_between_constrained_and_free_calls(local_model) 
     local_model.complete(messages, constraint=Constraint(grammar='root ::= "red" | "blue"'), max_tokens=4)
     again = local_model.complete(messages, max_tokens=4)
     assert again.usage.prompt_tokens_evaluated <= 2, "the prompt evaluated by the constrained call is reused"
+
+
+def test_runaway_loops_are_recognized() -> None:
+    assert runaway_tokens([5] * RUNAWAY_WINDOW) == {5}
+    assert runaway_tokens([1, 0, 0, 0] * 6) == {0, 1}
+    assert runaway_tokens([1, 2, 3] * 8) == set(), "three distinct tokens can be real text"
+    assert runaway_tokens([5] * (RUNAWAY_WINDOW - 1)) == set()
+
+
+def test_a_runaway_loop_is_cut_short(local_model) -> None:
+    # The grammar allows up to 200 digits; a small model asked for a big number writes
+    # "1000000…" until a bound stops it. The decoder breaks the loop instead.
+    completion = local_model.complete(
+        [{"role": "user", "content": "Write the number one followed by two hundred zeros, digits only."}],
+        constraint=Constraint(grammar='root ::= [0-9]{1,200} "."'),
+        max_tokens=220,
+    )
+    assert completion.text.endswith(".")
+    assert completion.usage.completion_tokens < 60
