@@ -20,20 +20,27 @@ from picoagent.errors import ModelError
 
 # Candidates checked at once when the top choice is refused, before the full vocabulary.
 SHORTLIST = 512
-# Runaway guard: when the last RUNAWAY_WINDOW tokens use at most RUNAWAY_DISTINCT different
-# tokens, those tokens are banned for the next pick. Small models fall into loops like
-# "1000000…" or "10000100001…" that the grammar allows up to a field's length bound; no
-# action needs 24 tokens drawn from two, and the ban lets the string close.
-RUNAWAY_WINDOW = 24
-RUNAWAY_DISTINCT = 2
+# Runaway guard: small models fall into loops the grammar allows up to a field's length
+# bound ("1000000…", "_e_d_i_t_o_l_e_d_i_t_o…") and, with long fields, past the step's token
+# budget, which leaves unparseable JSON. When the last tokens repeat one cycle of at most
+# RUNAWAY_MAX_PERIOD tokens, at least RUNAWAY_CYCLES times and over RUNAWAY_MIN_SPAN tokens,
+# the cycle's tokens are banned for the next pick so the string can close.
+RUNAWAY_MAX_PERIOD = 16
+RUNAWAY_CYCLES = 3
+RUNAWAY_MIN_SPAN = 24
 
 
 def runaway_tokens(generated: list[int]) -> set[int]:
-    """The tokens of a degenerate loop at the end of `generated`, or an empty set."""
-    if len(generated) < RUNAWAY_WINDOW:
-        return set()
-    recent = set(generated[-RUNAWAY_WINDOW:])
-    return recent if len(recent) <= RUNAWAY_DISTINCT else set()
+    """The tokens of a cycle repeating at the end of `generated`, or an empty set."""
+    for period in range(1, RUNAWAY_MAX_PERIOD + 1):
+        span = max(RUNAWAY_MIN_SPAN, period * RUNAWAY_CYCLES)
+        if len(generated) < span:
+            continue
+        tail = generated[-span:]
+        if tail[period:] == tail[:-period]:
+            return set(tail[-period:])
+    return set()
+
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
 

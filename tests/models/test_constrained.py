@@ -8,7 +8,7 @@ import pytest
 
 from picoagent.actions.json_format import JsonFormat
 from picoagent.models.base import Constraint
-from picoagent.models.constrained import RUNAWAY_WINDOW, runaway_tokens
+from picoagent.models.constrained import RUNAWAY_MIN_SPAN, runaway_tokens
 from picoagent.models.grammar import schema_to_gbnf
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
@@ -59,10 +59,13 @@ def test_cache_stays_consistent_between_constrained_and_free_calls(local_model) 
 
 
 def test_runaway_loops_are_recognized() -> None:
-    assert runaway_tokens([5] * RUNAWAY_WINDOW) == {5}
-    assert runaway_tokens([1, 0, 0, 0] * 6) == {0, 1}
-    assert runaway_tokens([1, 2, 3] * 8) == set(), "three distinct tokens can be real text"
-    assert runaway_tokens([5] * (RUNAWAY_WINDOW - 1)) == set()
+    assert runaway_tokens([5] * RUNAWAY_MIN_SPAN) == {5}
+    assert runaway_tokens([7, 8] + [1, 0, 0, 0] * 6) == {0, 1}
+    cycle = list(range(100, 112))  # "_e_d_i_t_o_l" seen in a real run: a 12-token cycle
+    assert runaway_tokens([1, 2] + cycle * 3) == set(cycle)
+    assert runaway_tokens([5] * (RUNAWAY_MIN_SPAN - 1)) == set(), "too short to call a loop"
+    assert runaway_tokens(cycle * 2) == set(), "two cycles of a long period can be real text"
+    assert runaway_tokens(list(range(200))) == set()
 
 
 def test_a_runaway_loop_is_cut_short(local_model) -> None:
