@@ -18,9 +18,39 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-# llama-cpp-python builds from source (about 8 minutes); pip's wheel cache makes later installs fast.
-.venv/bin/pip install -q --disable-pip-version-check -e ".[dev,ocr]" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
+PIP=(.venv/bin/pip --disable-pip-version-check)
+
+# llama-cpp-python ships no wheel on PyPI, so it builds from source (about 8 minutes). We
+# build it ourselves, with fixed CPU flags, into a cache keyed by version and flags:
+# - a native build (the default) uses every instruction the build machine has, so a wheel
+#   cached on one machine can crash on another. Here it also turned on Intel AMX, whose
+#   tile instructions segfault inside these VMs although the CPU reports them.
+# - pip's own wheel cache ignores CMAKE_ARGS: it would hand back a native build.
+# On x86_64 the baseline is AVX2/FMA/F16C (x86-64-v3: Intel since 2013, AMD since 2017).
+LLAMA_VERSION=$(sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
+if [ "$(uname -m)" = x86_64 ]; then
+  LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+else
+  LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+fi
+build_key=$(printf '%s %s' "$LLAMA_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
+WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/picoagent/wheels/llama-cpp-python-$LLAMA_VERSION-$build_key"
+if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  echo "setup: building llama-cpp-python $LLAMA_VERSION (about 8 minutes, once)" >&2
+  rm -rf "$WHEELS.part"
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel -q --no-cache-dir --no-deps --no-binary llama-cpp-python \
+    -w "$WHEELS.part" "llama-cpp-python==$LLAMA_VERSION" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
+  ls "$WHEELS.part"/llama_cpp_python-*.whl >/dev/null 2>&1 || { echo "setup: building llama-cpp-python failed" >&2; exit 1; }
+  mv "$WHEELS.part" "$WHEELS"
+fi
+# A venv holding another build of llama-cpp-python (an older setup's native one) gets ours.
+if [ "$(cat .venv/.llama-build 2>/dev/null)" != "$build_key" ]; then
+  "${PIP[@]}" install -q --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-*.whl >&2
+  echo "$build_key" > .venv/.llama-build
+fi
+"${PIP[@]}" install -q --find-links "$WHEELS" -e ".[dev,ocr]" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
 .venv/bin/python -c "import picoagent, llama_cpp" || { echo "setup: install failed" >&2; exit 1; }
-# Join the default model's chunk packages once and verify its sha256.
-.venv/bin/python -c "from picoagent.models.weights import default_model_path; default_model_path()"
+# Join the default model's chunk packages once, verify its sha256, and generate a few tokens
+# in a child process, so a llama.cpp build that crashes on this CPU is caught here, by name.
+.venv/bin/python -m picoagent.models.selfcheck || { echo "setup: the embedded model does not run on this machine" >&2; exit 1; }
 echo "setup: ready (.venv)" >&2
