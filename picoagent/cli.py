@@ -39,6 +39,7 @@ def run(
     max_steps: int = typer.Option(20, "--max-steps", help="Stop after this many model calls."),
     max_seconds: float = typer.Option(900.0, "--max-seconds", help="Stop after this much wall time."),
     context_tokens: int = typer.Option(8192, "--context-tokens", help="Context window for the embedded model and budget for the transcript."),
+    examples: Optional[int] = typer.Option(None, "--examples", help="Worked examples shown before the task (default: 2 for the embedded model, 0 over the API)."),
     tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
@@ -47,7 +48,7 @@ def run(
     from picoagent.agent.session import run_task
 
     try:
-        overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "toolsets": [name for item in tools for name in item.split(",") if name]}
+        overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
         if model:
             overrides["model"] = model
         if runs_dir:

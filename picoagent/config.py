@@ -32,6 +32,9 @@ class Config(BaseModel):
     max_format_errors: int = Field(default=3, ge=1)
     # The same action this many times in a row ends the run as stuck (one warning first).
     repeat_limit: int = Field(default=3, ge=2)
+    # A run about to end at max_steps or stuck gets one more model call, constrained to give
+    # the final answer (so `steps` can reach max_steps + 1); it ends answered if that works.
+    answer_at_limit: bool = True
 
     # Execution.
     shell_timeout_s: float = Field(default=30.0, gt=0)
@@ -46,6 +49,10 @@ class Config(BaseModel):
     kernel_cpu_s: int = Field(default=600, ge=1)
     # Processes plus threads the kernel and its children may have (pids cgroup): stops fork bombs.
     kernel_max_processes: int = Field(default=128, ge=16)
+
+    # Worked examples shown before the task (picoagent/memory/examples.py); None means the
+    # model's best: a few for the embedded model, none over the API.
+    examples: int | None = Field(default=None, ge=0, le=8)
 
     # Context: the embedded model's window, and the share of it the transcript may use
     # before old observations are condensed.

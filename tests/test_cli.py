@@ -47,7 +47,9 @@ def test_json_output_and_nonzero_exit_without_an_answer(tmp_path: Path, runs_dir
     done = picoagent("run", "loop", "--model", spec, "--max-steps", "2", "--json", runs_dir=runs_dir)
     assert done.returncode == 1
     result = json.loads(done.stdout)
-    assert result["status"] == "max_steps" and result["steps"] == 2 and result["answer"] is None
+    # Two steps, then one last call asking for the answer, which this script does not give.
+    assert result["status"] == "max_steps" and result["steps"] == 3 and result["answer"] is None
+    assert "asked for a final answer" in result["error"]
 
 
 def test_workspace_option(tmp_path: Path, runs_dir: Path) -> None:

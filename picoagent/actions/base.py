@@ -62,11 +62,18 @@ class ActionFormat(Protocol):
     def instructions(self) -> str:
         """System-prompt text: how to act, and the tools available."""
 
-    def constraint(self) -> Constraint | None:
-        """A schema or grammar the backend can enforce while generating, if one exists."""
+    def constraint(self, *, finish: bool = False) -> Constraint | None:
+        """A schema or grammar the backend can enforce while generating, if one exists.
+
+        With `finish`, the reply may only give the final answer: the loop asks for that once
+        when a run would otherwise end at its step limit or stuck.
+        """
 
     def parse(self, text: str) -> Action:
         """The action in the model's output; ActionParseError if there is none."""
+
+    def render_call(self, call: ToolCall) -> str:
+        """How a model reply making this tool call looks in this format (for worked examples)."""
 
     def render_observation(self, observation: Observation) -> str:
         """The user-turn text that shows the model what its action did."""

@@ -7,7 +7,7 @@ import keyword
 import re
 from pathlib import Path
 
-from picoagent.actions.base import ActionParseError, CodeAction
+from picoagent.actions.base import ActionParseError, CodeAction, ToolCall
 from picoagent.actions.code_blocks import (
     PYTHON_TAGS,
     SHELL_TAGS,
@@ -27,12 +27,19 @@ THOUGHT_MAX = 600
 CODE_MAX_LINES = 60
 CODE_LINE_MAX = 240
 
-# Reasoning without backticks, then one python block; generation ends at the closing fence.
-# Code lines may not start with a backtick, so the only way out of the block is the fence.
-GRAMMAR = f"""root ::= thought "```python\\n" line{{1,{CODE_MAX_LINES}}} "```"
+
+def code_grammar(opening: str = "") -> str:
+    """Reasoning without backticks, then one python block; generation ends at the closing fence.
+
+    Code lines may not start with a backtick, so the only way out of the block is the fence.
+    `opening` fixes how the block's first line starts (a reply that must call final_answer).
+    """
+    lines = f'"{opening}" [^`\\n]{{0,{CODE_LINE_MAX}}} "\\n" line{{0,{CODE_MAX_LINES - 1}}}' if opening else f"line{{1,{CODE_MAX_LINES}}}"
+    return f"""root ::= thought "```python\\n" {lines} "```"
 thought ::= [^`]{{1,{THOUGHT_MAX}}} "\\n"
 line ::= [^`\\n] [^\\n]{{0,{CODE_LINE_MAX}}} "\\n" | "\\n"
 """
+
 
 # ```python x = 1``` on one line, which the line-based fence search does not see.
 INLINE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*([^`\n]+?)```")
@@ -72,8 +79,9 @@ class CodeFormat:
             '```python\nlines = open("data.csv").read().splitlines()\nprint(len(lines))\n```'
         )
 
-    def constraint(self) -> Constraint:
-        return Constraint(grammar=GRAMMAR)
+    def constraint(self, *, finish: bool = False) -> Constraint:
+        final = next((tool.name for tool in self.registry if tool.ends_run), None)
+        return Constraint(grammar=code_grammar(f"{final}(" if finish and final else ""))
 
     def parse(self, text: str) -> CodeAction:
         blocks = fenced_blocks(text)
@@ -90,6 +98,14 @@ class CodeFormat:
         if blocks:
             raise ActionParseError(f"Your code block is empty or not Python. {REPAIR_HINT}")
         raise ActionParseError(f"Your reply has no Python code block. {REPAIR_HINT}")
+
+    def render_call(self, call: ToolCall) -> str:
+        """The call as Python: printed so its result shows, or final_answer(...) as the last line."""
+        values = list(call.args.values())
+        arguments = repr(values[0]) if len(values) == 1 else ", ".join(f"{name}={value!r}" for name, value in call.args.items())
+        tool = self.registry.get(call.tool)
+        code = f"{call.tool}({arguments})" if tool is not None and tool.ends_run else f"print({call.tool}({arguments}))"
+        return f"{call.thought}\n```python\n{code}\n```"
 
     def render_observation(self, observation: Observation) -> str:
         label = "Error" if observation.is_error else "Output"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,7 +12,7 @@ from picoagent.actions.jsonparse import first_json_object
 from picoagent.actions.tool_executor import ToolExecutor
 from picoagent.models.base import Constraint
 from picoagent.observation import Observation
-from picoagent.tools.registry import ToolRegistry, format_validation_error
+from picoagent.tools.registry import Tool, ToolRegistry, format_validation_error
 
 THOUGHT_MAX = 300
 
@@ -30,11 +31,13 @@ class JsonFormat:
 
     def __init__(self, registry: ToolRegistry):
         self.registry = registry
-        self._schema = self._build_schema()
+        self._schema = self._build_schema(list(self.registry))
+        self._finish_schema = self._build_schema([tool for tool in self.registry if tool.ends_run])
 
-    def _build_schema(self) -> dict[str, Any]:
+    @staticmethod
+    def _build_schema(tools: list[Tool]) -> dict[str, Any]:
         variants = []
-        for tool in self.registry:
+        for tool in tools:
             variants.append(
                 {
                     "type": "object",
@@ -57,8 +60,8 @@ class JsonFormat:
             f"Tools:\n{self.registry.prompt_text()}"
         )
 
-    def constraint(self) -> Constraint:
-        return Constraint(schema=self._schema)
+    def constraint(self, *, finish: bool = False) -> Constraint:
+        return Constraint(schema=self._finish_schema if finish and self._finish_schema["anyOf"] else self._schema)
 
     def parse(self, text: str) -> ToolCall:
         try:
@@ -80,6 +83,9 @@ class JsonFormat:
                 f'It needs "thought", "tool" (one of: {", ".join(self.registry.names)}) and "args".'
             ) from None
         return ToolCall(thought=envelope.thought, tool=envelope.tool, args=envelope.args)
+
+    def render_call(self, call: ToolCall) -> str:
+        return json.dumps({"thought": call.thought, "tool": call.tool, "args": call.args}, ensure_ascii=False)
 
     def render_observation(self, observation: Observation) -> str:
         label = "Error" if observation.is_error else "Observation"

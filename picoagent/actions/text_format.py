@@ -63,10 +63,11 @@ class TextFormat:
             + f"\nTools:\n{self.registry.prompt_text()}"
         )
 
-    def constraint(self) -> Constraint:
+    def constraint(self, *, finish: bool = False) -> Constraint:
+        final = self._final_tool
         rules: dict[str, str] = {}
         actions = []
-        for tool in self.registry:
+        for tool in [final] if finish and final is not None else self.registry:
             args_rule = schema_rules(tool.parameters_schema(), f"{tool.name}-args", rules)
             actions.append(f'"{tool.name}\\nAction Input: " {args_rule}')
         lines = [
@@ -125,6 +126,9 @@ class TextFormat:
             except ValueError:
                 pass
         return {target: value}
+
+    def render_call(self, call: ToolCall) -> str:
+        return f"Thought: {call.thought}\nAction: {call.tool}\nAction Input: {json.dumps(call.args, ensure_ascii=False)}"
 
     def render_observation(self, observation: Observation) -> str:
         label = "Observation (error)" if observation.is_error else "Observation"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,6 +11,7 @@ from picoagent.actions.base import ActionFormat, ActionParseError
 from picoagent.config import Config
 from picoagent.errors import ModelError
 from picoagent.memory.context import Context
+from picoagent.memory.examples import Example, demonstration
 from picoagent.models.base import Completion, ContextOverflowError, Model, Usage
 from picoagent.trace.recorder import Recorder
 
@@ -20,6 +21,13 @@ REPEAT_WARNING = (
     "\nNote: you have now run this exact action {count} times in a row and it gave the same result each time. "
     "Do something different, or call final_answer if you know the answer."
 )
+# A run that would end at its step limit or stuck gets one last call that may only answer
+# (Config.answer_at_limit): often the answer is already in the transcript, and a tiny model
+# that repeats itself has usually seen it and just not stopped.
+LAST_CALL = {
+    "max_steps": "You have used all your steps. Do not call any more tools: give your final answer now, from what you found so far.",
+    "stuck": "You keep repeating the same action. Do not call any more tools: give your final answer now, from what you found so far.",
+}
 
 
 @dataclass
@@ -64,6 +72,8 @@ class _RunState:
     last_outcome: tuple[str, str] | None = None
     repeats: int = 0
     last_prompt_tokens: int = 0
+    # Set for the last call (see LAST_CALL): how the run ends if that call gives no answer.
+    last_call: tuple[Status, str] | None = None
 
 
 class Agent:
@@ -77,12 +87,15 @@ class Agent:
         *,
         recorder: Recorder | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        examples: Sequence[Example] = (),
     ):
         self.model = model
         self.format = action_format
         self.config = config
         self.recorder = recorder
         self.on_event = on_event
+        # Worked examples shown before the task (picoagent/memory/examples.py).
+        self.examples = list(examples)
 
     def _emit(self, kind: str, **data: Any) -> None:
         if self.recorder is not None:
@@ -103,7 +116,7 @@ class Agent:
         """One model call, condensing the transcript first if it would not fit."""
         if not context.fits(state.last_prompt_tokens, self.config.step_max_tokens):
             self._condense(context)
-        constraint = self.format.constraint()
+        constraint = self.format.constraint(finish=state.last_call is not None)
         try:
             return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
         except ContextOverflowError:
@@ -120,8 +133,20 @@ class Agent:
 
     def run(self, task: str) -> Result:
         state = _RunState(started=time.monotonic())
-        context = Context(self.format.instructions(), task, budget_tokens=int(self.config.context_tokens * self.config.context_fill))
-        self._emit("run_start", task=task, model=self.model.name, actions=self.format.name, config=self.config.model_dump(mode="json"))
+        context = Context(
+            self.format.instructions(),
+            task,
+            budget_tokens=int(self.config.context_tokens * self.config.context_fill),
+            examples=demonstration(self.examples, self.format),
+        )
+        self._emit(
+            "run_start",
+            task=task,
+            model=self.model.name,
+            actions=self.format.name,
+            examples=[example.task for example in self.examples],
+            config=self.config.model_dump(mode="json"),
+        )
         executor = self.format.executor()
 
         def finish(status: Status, answer: str | None = None, error: str | None = None) -> Result:
@@ -139,18 +164,28 @@ class Agent:
             self._emit("run_end", result=result.to_dict())
             return result
 
+        def last_call(status: Status, error: str, observation: str | None = None) -> bool:
+            """Ask once for the final answer instead of ending with `status`; False if not allowed."""
+            if not self.config.answer_at_limit or state.last_call is not None:
+                return False
+            state.last_call = (status, error)
+            context.append("user", "\n\n".join(part for part in (observation, LAST_CALL[status]) if part))
+            return True
+
         try:
             while True:
-                if stop := self._limit_reached(state):
+                if state.last_call is None and (stop := self._limit_reached(state)):
+                    if stop == "max_steps" and last_call(stop, f"no answer within {self.config.max_steps} steps"):
+                        continue
                     return finish(stop)
                 state.steps += 1
                 step_started = time.perf_counter()
                 try:
                     completion = self._complete(context, state)
-                except ContextOverflowError as exc:
-                    return finish("context_full", error=str(exc))
                 except ModelError as exc:
-                    return finish("model_error", error=str(exc))
+                    if state.last_call is not None:
+                        return finish(state.last_call[0], error=f"{state.last_call[1]}; asking for a final answer failed: {exc}")
+                    return finish("context_full" if isinstance(exc, ContextOverflowError) else "model_error", error=str(exc))
                 sent = context.new_messages()  # appended since the last call: the trace stores each once
                 state.usage.add(completion.usage)
                 state.last_prompt_tokens = completion.usage.prompt_tokens + completion.usage.completion_tokens
@@ -163,6 +198,8 @@ class Agent:
                     "usage": completion.usage.to_dict(),
                     "timings": completion.timings.to_dict(),
                 }
+                if state.last_call is not None:
+                    step["last_call"] = state.last_call[0]
 
                 def emit_step(**extra: Any) -> None:
                     # engine_s: the step's own cost, without the model call and the action's execution.
@@ -176,6 +213,8 @@ class Agent:
                     state.format_errors += 1
                     context.append("user", str(exc))
                     emit_step(error=str(exc))
+                    if state.last_call is not None:
+                        return finish(state.last_call[0], error=f"{state.last_call[1]}; asked for a final answer, the model wrote no valid action")
                     if state.format_errors >= self.config.max_format_errors:
                         return finish("invalid_output", error=f"{state.format_errors} invalid outputs in a row; last: {exc}")
                     continue
@@ -190,15 +229,21 @@ class Agent:
                 if observation.final_answer is not None:
                     emit_step()
                     return finish("answered", answer=observation.final_answer)
+                if state.last_call is not None:
+                    emit_step(error="no final answer in the last call")
+                    return finish(state.last_call[0], error=f"{state.last_call[1]}; asked for a final answer, the model did something else")
 
+                shown = self.format.render_observation(observation)
                 outcome = (action.key(), observation.text)
                 state.repeats = state.repeats + 1 if outcome == state.last_outcome else 1
                 state.last_outcome = outcome
                 if state.repeats >= self.config.repeat_limit:
                     emit_step(error="repeated action")
-                    return finish("stuck", error=f"the same action gave the same result {state.repeats} times in a row")
+                    error = f"the same action gave the same result {state.repeats} times in a row"
+                    if last_call("stuck", error, observation=shown):
+                        continue
+                    return finish("stuck", error=error)
 
-                shown = self.format.render_observation(observation)
                 if state.repeats == self.config.repeat_limit - 1:
                     shown += REPEAT_WARNING.format(count=state.repeats)
                 context.append("user", shown)

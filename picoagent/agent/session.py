@@ -10,11 +10,14 @@ from picoagent.actions import make_format
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
 from picoagent.errors import ConfigError
+from picoagent.memory.examples import default_library
 from picoagent.models import Model, load_model
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import Tool, ToolRegistry
 from picoagent.tools.toolsets import add_toolsets
 from picoagent.trace.recorder import Recorder
+
+EMBEDDED_EXAMPLES = 2
 
 
 def default_action_format(model: Model) -> str:
@@ -25,6 +28,16 @@ def default_action_format(model: Model) -> str:
     format; it keeps JSON, whose every argument is schema-checked while it generates.
     """
     return "code" if model.name.startswith("openai:") else "json"
+
+
+def default_example_count(model: Model) -> int:
+    """Worked examples for this kind of model (figures in docs/evals.md).
+
+    The embedded 270M model copies its prompt: solved tasks like its own turn copied
+    placeholders into adapted commands. Models behind an API follow instructions without
+    them, so they do not pay for the extra prompt; a scripted model replays its outputs.
+    """
+    return EMBEDDED_EXAMPLES if model.name.startswith("local:") else 0
 
 
 def run_task(
@@ -51,7 +64,9 @@ def run_task(
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(config.actions or default_action_format(model), registry, workspace=workspace, config=config)
         recorder.event("workspace", path=str(workspace), tools=registry.names)
-        agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event)
+        count = default_example_count(model) if config.examples is None else config.examples
+        examples = default_library().select(task, count, tools=registry.names)
+        agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
         return agent.run(task.strip())
     finally:
         registry.close()

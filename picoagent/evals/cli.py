@@ -63,6 +63,7 @@ def run(
     tasks: list[str] = typer.Option([], "--task", "-t", help="Only tasks whose id or suite/id matches this glob (repeatable)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Cap every task's step limit."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Cap every task's time limit, in seconds."),
+    examples: Optional[int] = typer.Option(None, "--examples", min=0, max=8, help="Worked examples shown before each task (default: 2 for the embedded model, 0 over the API)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Model spec for LLM-judge checks; off by default (judge checks then fail as skipped)."),
 ) -> None:
     """Run every task of the suites K times; results are appended as they finish."""
@@ -80,7 +81,7 @@ def run(
     if workers > 1 and config.model.startswith("scripted"):
         raise ConfigError("a scripted model replays one stream of outputs: use --workers 1 with it")
     task_list = load_tasks(suites, tasks or None)
-    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout)
+    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples)
     out = out or default_out(suites, config.model, actions)
     results = ResultsDir(out, {**options.meta(), "judge": judge, "suites": sorted({t.suite for t in task_list})})
     # One model object for all workers; the embedded model serializes its calls itself.

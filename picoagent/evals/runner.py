@@ -39,12 +39,20 @@ class EvalOptions:
     # Caps on every task's own limits (None: the task's limits apply).
     max_steps: int | None = None
     timeout: float | None = None
+    # Worked examples shown before each task (None: the model's default; see Config.examples).
+    examples: int | None = None
     # Past the task's timeout, how long a run still stuck in a model or tool call gets before it is abandoned.
     guard_grace_s: float = 30.0
     judge: Model | None = None
 
     def meta(self) -> dict[str, Any]:
-        return {"model": self.model_spec, "actions": self.actions or "default", "max_steps": self.max_steps, "timeout": self.timeout}
+        return {
+            "model": self.model_spec,
+            "actions": self.actions or "default",
+            "examples": "default" if self.examples is None else self.examples,
+            "max_steps": self.max_steps,
+            "timeout": self.timeout,
+        }
 
 
 def _limited(task: Task, options: EvalOptions) -> tuple[int, float]:
@@ -116,6 +124,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 runs_dir=runs_dir,
                 max_steps=max_steps,
                 max_wall_s=timeout,
+                examples=options.examples,
             )
             tools = task.tools(workspace) if task.tools else []
             result = _guarded(lambda: run_task(instruction, config, model=model, extra_tools=tools), timeout + options.guard_grace_s)

@@ -8,14 +8,18 @@ says what was cut; that rewrites the prefix once, and appending resumes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from picoagent.models.base import Message
 
 DIGEST_CHARS = 300
 
 
 class Context:
-    def __init__(self, system: str, task: str, *, budget_tokens: int, keep_recent: int = 4):
-        self.messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+    def __init__(self, system: str, task: str, *, budget_tokens: int, keep_recent: int = 4, examples: Sequence[Message] = ()):
+        """`examples` are worked-example turns shown between the instructions and the task."""
+        self.messages: list[Message] = [{"role": "system", "content": system}, *examples, {"role": "user", "content": task}]
+        self._first_step = len(self.messages)  # instructions, examples and task are never condensed
         self.budget_tokens = budget_tokens
         self.keep_recent = keep_recent
         self._condensed: set[int] = set()
@@ -43,7 +47,7 @@ class Context:
         """Digest the oldest long observations in place; returns each rewrite (index and new text)."""
         rewritten: list[dict[str, object]] = []
         last_protected = len(self.messages) - self.keep_recent * 2
-        for index in range(2, max(last_protected, 2)):
+        for index in range(self._first_step, max(last_protected, self._first_step)):
             message = self.messages[index]
             if index in self._condensed or message["role"] != "user" or len(message["content"]) <= DIGEST_CHARS * 2:
                 continue

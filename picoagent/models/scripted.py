@@ -14,13 +14,14 @@ class ScriptedModel:
     """Returns the given outputs in order, one per call; running out is a ModelError.
 
     Token counts are word counts, so that limits and usage behave plausibly in tests.
-    Every call's messages are kept in `calls` for assertions.
+    Every call's messages and constraint are kept in `calls` and `constraints` for assertions.
     """
 
     def __init__(self, outputs: list[str], name: str = "scripted"):
         self.outputs = list(outputs)
         self.name = name
         self.calls: list[list[Message]] = []
+        self.constraints: list[Constraint | None] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
@@ -49,6 +50,7 @@ class ScriptedModel:
     ) -> Completion:
         started = time.perf_counter()
         self.calls.append(list(messages))
+        self.constraints.append(constraint)
         index = len(self.calls) - 1
         if index >= len(self.outputs):
             raise ModelError(f"scripted model ran out of outputs after {len(self.outputs)} calls")

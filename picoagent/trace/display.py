@@ -26,6 +26,8 @@ class EventPrinter:
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "run_start":
             self.console.print(f"[bold]task[/bold] {escape(data['task'])}  [dim]model={data['model']} actions={data['actions']}[/dim]")
+            for example in data.get("examples", []):
+                self.console.print(f"[dim]worked example shown: {escape(example)}[/dim]")
         elif kind == "step":
             self.print_step(data)
         elif kind == "context_condensed":
@@ -40,6 +42,9 @@ class EventPrinter:
             f"{(timings.get('total_s') or 0):.1f}s[/dim]",
             align="left",
         )
+        if step.get("last_call"):
+            reason = "the step limit" if step["last_call"] == "max_steps" else "a repeated action"
+            self.console.print(f"[yellow]after {reason}, the model was asked once more, for the final answer only[/yellow]")
         action = step.get("action")
         if action is None:
             self.console.print(Panel(escape(_clip(step.get("raw", ""))), title="model output", border_style="red"))

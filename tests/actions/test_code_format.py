@@ -78,6 +78,13 @@ def test_grammar_is_valid_gbnf_and_ends_at_the_closing_fence(code_format: CodeFo
     llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # raises on a malformed grammar
 
 
+def test_the_finishing_grammar_starts_the_block_with_final_answer(code_format: CodeFormat) -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    grammar = code_format.constraint(finish=True).grammar
+    assert grammar.startswith('root ::= thought "```python\\n" "final_answer(" ')
+    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
+
+
 def test_observations_are_labelled_by_outcome(code_format: CodeFormat) -> None:
     from picoagent.observation import Observation
 

@@ -74,6 +74,13 @@ def test_grammar_pairs_each_tool_with_its_own_arguments(text_format: TextFormat)
     llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
 
 
+def test_the_finishing_grammar_offers_only_the_final_tool(text_format: TextFormat) -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    grammar = text_format.constraint(finish=True).grammar
+    assert 'action ::= "final_answer\\nAction Input: " final-answer-args\n' in grammar and "shell" not in grammar
+    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
+
+
 def test_observations_read_as_react_observations(text_format: TextFormat) -> None:
     from picoagent.observation import Observation
 

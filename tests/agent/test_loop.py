@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from picoagent.agent.loop import LAST_CALL
 from picoagent.agent.session import run_task
 from picoagent.config import Config
 from picoagent.models.base import Completion, Usage
@@ -84,8 +85,29 @@ def test_a_raising_tool_is_an_error_observation(config: Config) -> None:
 
 def test_step_limit(config: Config) -> None:
     config.max_steps = 3
-    result, _ = run(config, [action("shell", command=f"echo {i}") for i in range(10)])
+    config.answer_at_limit = False
+    result, model = run(config, [action("shell", command=f"echo {i}") for i in range(10)])
     assert result.status == "max_steps" and result.steps == 3 and not result.ok
+    assert len(model.calls) == 3
+
+
+def test_at_the_step_limit_the_model_is_asked_once_for_the_answer(config: Config) -> None:
+    config.max_steps = 2
+    result, model = run(config, [action("shell", command="echo 41"), action("shell", command="echo 42"), action("final_answer", answer="42")])
+    assert result.status == "answered" and result.answer == "42" and result.steps == 3
+    assert LAST_CALL["max_steps"] in model.calls[2][-1]["content"]
+    # The last call may only answer: its schema offers final_answer and no other tool.
+    assert [variant["properties"]["tool"]["const"] for variant in model.constraints[2].schema["anyOf"]] == ["final_answer"]
+    assert len(model.constraints[0].schema["anyOf"]) > 1
+
+
+def test_a_last_call_that_does_not_answer_keeps_the_limit_status(config: Config) -> None:
+    config.max_steps = 1
+    result, model = run(config, [action("shell", command="echo 1"), action("shell", command="touch late")])
+    assert result.status == "max_steps" and result.steps == 2 and result.answer is None
+    assert "asked for a final answer" in result.error
+    last_step = [event for event in read_events(result.trace_path) if event["type"] == "step"][-1]
+    assert last_step["last_call"] == "max_steps" and last_step["error"] == "no final answer in the last call"
 
 
 def test_token_limit(config: Config) -> None:
@@ -104,10 +126,21 @@ def test_wall_time_limit(config: Config) -> None:
 
 
 def test_repeated_action_is_warned_then_stopped(config: Config) -> None:
+    config.answer_at_limit = False
     same = action("shell", command="ls")
     result, model = run(config, [same, same, same, action("final_answer", answer="never")])
-    assert result.status == "stuck"
+    assert result.status == "stuck" and len(model.calls) == 3
     assert "exact action 2 times" in model.calls[2][-1]["content"]
+
+
+def test_a_repeating_model_is_asked_once_for_the_answer(config: Config) -> None:
+    same = action("shell", command="echo 7")
+    result, model = run(config, [same, same, same, action("final_answer", answer="7")])
+    assert result.status == "answered" and result.answer == "7" and result.steps == 4
+    last_prompt = model.calls[3][-1]["content"]
+    assert "7" in last_prompt and LAST_CALL["stuck"] in last_prompt, "the third result is shown, then the request"
+    events = read_events(result.trace_path)
+    assert [event.get("last_call") for event in events if event["type"] == "step"] == [None, None, None, "stuck"]
 
 
 def test_the_same_action_with_new_results_is_progress_not_a_loop(config: Config) -> None:
@@ -119,7 +152,8 @@ def test_the_same_action_with_new_results_is_progress_not_a_loop(config: Config)
 def test_changing_the_thought_does_not_hide_a_repeat(config: Config) -> None:
     outputs = [action("shell", thought=f"try {i}", command="ls") for i in range(3)]
     result, _ = run(config, outputs)
-    assert result.status == "stuck"
+    # The script has no fourth output for the last call: the run stays stuck and says why.
+    assert result.status == "stuck" and "asking for a final answer failed" in result.error
 
 
 def test_model_error_ends_the_run_with_its_message(config: Config) -> None:

@@ -34,6 +34,19 @@ def test_a_constrained_step_is_a_schema_valid_action(local_model, tmp_path: Path
     assert completion.timings.total_s > 0 and completion.timings.prompt_s is not None
 
 
+def test_the_finishing_constraint_makes_the_real_model_answer(local_model, tmp_path: Path) -> None:
+    json_format = JsonFormat(ToolRegistry(builtin_tools(tmp_path)))
+    messages = [
+        {"role": "system", "content": json_format.instructions()},
+        {"role": "user", "content": "How many lines does notes.txt have?"},
+        {"role": "assistant", "content": '{"thought": "count", "tool": "shell", "args": {"command": "wc -l notes.txt"}}'},
+        {"role": "user", "content": "Observation:\n7 notes.txt\n[exit code 0]\n\nGive your final answer now."},
+    ]
+    completion = local_model.complete(messages, constraint=json_format.constraint(finish=True), max_tokens=Config().step_max_tokens)
+    action = json_format.parse(completion.text)
+    assert action.tool == "final_answer" and action.args["answer"].strip()
+
+
 def test_the_system_prompt_is_folded_not_dropped(local_model) -> None:
     marker = "The secret word is PELICAN. " * 20
     with_system = local_model.render([{"role": "system", "content": marker}, {"role": "user", "content": "hi"}])[0]
@@ -84,5 +97,5 @@ def test_a_full_cli_run_ends_with_a_status_and_an_exit_code(tmp_path: Path) -> N
     result = json.loads(done.stdout)
     assert result["status"] in {"answered", "max_steps", "stuck", "invalid_output", "max_tokens", "timeout"}
     assert done.returncode == (0 if result["status"] == "answered" else 1)
-    assert 1 <= result["steps"] <= 3
+    assert 1 <= result["steps"] <= 3 + 1, "three steps, and one last call for the answer"
     assert result["invalid_actions"] == 0, "grammar-constrained output always parses"
