@@ -131,6 +131,7 @@ def run_one(task: Task, action_format: str, model, args: argparse.Namespace, roo
         max_steps=args.max_steps,
         step_max_tokens=args.step_tokens,
         context_tokens=args.context_tokens,
+        examples=args.examples,
     )
     if model is None:
         model = ScriptedModel(task.scripts[action_format])
@@ -155,6 +156,7 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=6)
     parser.add_argument("--step-tokens", type=int, default=256)
     parser.add_argument("--context-tokens", type=int, default=4096)
+    parser.add_argument("--examples", type=int, default=None, help="worked examples per task (default: the model's default)")
     parser.add_argument("--tasks", default=",".join(task.name for task in TASKS), help="comma-separated task names")
     parser.add_argument("--verbose", action="store_true", help="print each run's outcome")
     args = parser.parse_args()
@@ -162,7 +164,8 @@ def main() -> None:
     formats = args.formats.split(",")
     tasks = [task for task in TASKS if task.name in args.tasks.split(",")]
 
-    print(f"model: {args.model}; {len(tasks)} tasks; max {args.max_steps} steps of {args.step_tokens} tokens")
+    examples = "default" if args.examples is None else args.examples
+    print(f"model: {args.model}; {len(tasks)} tasks; max {args.max_steps} steps of {args.step_tokens} tokens; examples: {examples}")
     print(f"{'format':<7}{'success':>9}{'steps':>8}{'tokens':>9}{'out tok':>9}{'invalid':>9}{'s/task':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for action_format in formats:

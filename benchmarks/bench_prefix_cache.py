@@ -24,8 +24,12 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model("local")
     with tempfile.TemporaryDirectory() as tmp:
-        # repeat_limit is raised so a small model that loops still produces the full number of steps.
-        config = Config(runs_dir=Path(tmp) / "runs", workspace=Path(tmp), max_steps=args.steps, repeat_limit=10**6)
+        # This measures the cache over a long run, not the answer: repeat_limit is raised so a
+        # small model that loops still produces the full number of steps, and with no worked
+        # examples and no last call Gemma 270M does not answer early (with them it does, in 2).
+        config = Config(
+            runs_dir=Path(tmp) / "runs", workspace=Path(tmp), max_steps=args.steps, repeat_limit=10**6, examples=0, answer_at_limit=False
+        )
         (Path(tmp) / "notes.txt").write_text("alpha\nbeta\ngamma\n")
         result = run_task("Read notes.txt, then count its lines with the shell, then answer.", config, model=model)
         steps = [event for event in read_events(Path(result.trace_path)) if event["type"] == "step"]

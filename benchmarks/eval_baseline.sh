@@ -5,6 +5,7 @@
 # and each task gets at most TIMEOUT seconds. Re-running resumes: finished tasks are skipped.
 # Usage: benchmarks/eval_baseline.sh            # every suite, json and code actions
 #        SUITES=terminal FORMATS=json benchmarks/eval_baseline.sh
+#        EXAMPLES=0 OUT=benchmarks/results/eval-no-examples benchmarks/eval_baseline.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,13 +15,15 @@ RUNS=${RUNS:-1}
 SUITES=${SUITES:-"terminal debug qa web tools"}
 FORMATS=${FORMATS:-"json code"}
 OUT=${OUT:-benchmarks/results/eval-baseline}
+# Worked examples per task; empty means the model's default (2 for the embedded model).
+EXAMPLES=${EXAMPLES:-}
 
 for format in $FORMATS; do
   for suite in $SUITES; do
     echo "== $suite, $format actions"
     start=$(date +%s)
     .venv/bin/picoagent eval "$suite" --model local --actions "$format" --runs "$RUNS" \
-      --max-steps "$MAX_STEPS" --timeout "$TIMEOUT" --out "$OUT/$suite-$format"
+      ${EXAMPLES:+--examples "$EXAMPLES"} --max-steps "$MAX_STEPS" --timeout "$TIMEOUT" --out "$OUT/$suite-$format"
     echo "== $suite, $format: $(( $(date +%s) - start )) s"
   done
 done

@@ -16,6 +16,9 @@ class Observation:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     # Files the action produced that the model should know about (images, screenshots).
     files: list[str] = field(default_factory=list)
+    # What identifies this result when the loop looks for a repeated action with the same
+    # result; the text itself unless the executor knows parts that change on every run.
+    repeat_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text, "is_error": self.is_error}

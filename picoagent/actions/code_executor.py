@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from picoagent.actions.base import Action, CodeAction
@@ -17,6 +18,9 @@ from picoagent.tools.registry import ToolRegistry
 # Rich outputs are saved here, inside the workspace, so that later code can open them.
 OUTPUTS_DIR = "outputs"
 NO_OUTPUT = "(no output: print() what you want to see, or end the block with an expression)"
+# Traceback frames name cells by the kernel's execution counter, so the same failing code
+# gives a different text every step; without the counter, a repeat is recognized.
+CELL_NUMBER = re.compile(r"Cell In\[\d+\]")
 
 
 class CodeExecutor:
@@ -46,7 +50,7 @@ class CodeExecutor:
         if answer is not None:
             return Observation(text=f"Final answer: {answer}", final_answer=answer, tool_calls=calls, files=files)
         text = truncate_middle(describe(execution, files), self.limits.output_limit)
-        return Observation(text=text, is_error=execution.failed, tool_calls=calls, files=files)
+        return Observation(text=text, is_error=execution.failed, tool_calls=calls, files=files, repeat_key=CELL_NUMBER.sub("Cell", text))
 
     def _save_image(self, image: Image) -> str:
         self._images += 1

@@ -41,6 +41,9 @@ class Result:
     invalid_actions: int = 0
     wall_s: float = 0.0
     trace_path: str | None = None
+    # The limit ("max_steps" or "stuck") after which the model was asked once more for the
+    # answer (see LAST_CALL), or None: tells an answer given under pressure from a free one.
+    last_call: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -57,6 +60,7 @@ class Result:
             "invalid_actions": self.invalid_actions,
             "wall_s": round(self.wall_s, 3),
             "trace_path": self.trace_path,
+            "last_call": self.last_call,
         }
 
 
@@ -104,12 +108,13 @@ class Agent:
             self.on_event(kind, data)
 
     def _limit_reached(self, state: _RunState) -> Status | None:
-        if state.steps >= self.config.max_steps:
-            return "max_steps"
+        # Tokens and time first: a run out of either gets no last call, whatever its steps.
         if state.usage.total_tokens >= self.config.max_total_tokens:
             return "max_tokens"
         if time.monotonic() - state.started >= self.config.max_wall_s:
             return "timeout"
+        if state.steps >= self.config.max_steps:
+            return "max_steps"
         return None
 
     def _complete(self, context: Context, state: _RunState) -> Completion:
@@ -160,13 +165,14 @@ class Agent:
                 invalid_actions=state.invalid,
                 wall_s=time.monotonic() - state.started,
                 trace_path=str(self.recorder.path) if self.recorder else None,
+                last_call=state.last_call[0] if state.last_call else None,
             )
             self._emit("run_end", result=result.to_dict())
             return result
 
         def last_call(status: Status, error: str, observation: str | None = None) -> bool:
             """Ask once for the final answer instead of ending with `status`; False if not allowed."""
-            if not self.config.answer_at_limit or state.last_call is not None:
+            if not self.config.answer_at_limit or state.last_call is not None or self._limit_reached(state) in ("max_tokens", "timeout"):
                 return False
             state.last_call = (status, error)
             context.append("user", "\n\n".join(part for part in (observation, LAST_CALL[status]) if part))
@@ -234,7 +240,7 @@ class Agent:
                     return finish(state.last_call[0], error=f"{state.last_call[1]}; asked for a final answer, the model did something else")
 
                 shown = self.format.render_observation(observation)
-                outcome = (action.key(), observation.text)
+                outcome = (action.key(), observation.repeat_key or observation.text)
                 state.repeats = state.repeats + 1 if outcome == state.last_outcome else 1
                 state.last_outcome = outcome
                 if state.repeats >= self.config.repeat_limit:

@@ -29,6 +29,8 @@ def _ratio(numerator: float, denominator: float) -> float:
 METRICS: dict[str, tuple[str, Callable[[list[Record]], float], str]] = {
     "pass_rate": ("pass rate", lambda rs: _mean([1.0 if r["passed"] else 0.0 for r in rs]), "{:.0%}"),
     "completion_rate": ("completion", lambda rs: _mean([1.0 if r["status"] == "answered" else 0.0 for r in rs]), "{:.0%}"),
+    # Answers given only in the last call, after the step limit or a repeated action.
+    "last_call_rate": ("last-call answers", lambda rs: _mean([1.0 if r["status"] == "answered" and r.get("last_call") else 0.0 for r in rs]), "{:.0%}"),
     "steps": ("mean steps", lambda rs: _mean([r["steps"] for r in rs]), "{:.1f}"),
     "prompt_tokens": ("prompt tok", lambda rs: _mean([r["prompt_tokens"] for r in rs]), "{:.0f}"),
     "completion_tokens": ("completion tok", lambda rs: _mean([r["completion_tokens"] for r in rs]), "{:.0f}"),

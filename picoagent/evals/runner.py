@@ -103,6 +103,7 @@ def _record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
         "error": None,
         "run_id": None,
         "trace_path": None,
+        "last_call": None,
     }
     return {**base, **fields, "finished_at": time.time()}
 
@@ -147,6 +148,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
             error=result.error,
             run_id=result.run_id,
             trace_path=result.trace_path,
+            last_call=result.last_call,
         )
     except PicoagentError as exc:
         return _record(task, run, status="error", wall_s=time.monotonic() - started, error=str(exc))

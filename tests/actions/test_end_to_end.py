@@ -31,6 +31,17 @@ def test_code_run_keeps_state_across_steps_and_answers(config: Config) -> None:
     assert "def read_file(" in model.calls[0][0]["content"], "the system prompt shows tools as Python functions"
 
 
+@pytest.mark.slow
+def test_the_same_failing_code_is_a_repeat_although_the_cell_number_changes(config: Config) -> None:
+    broken = "Try again.\n```python\nprint(shell('a 'b'))\n```"
+    model = ScriptedModel([broken] * 3 + ["I give up.\n```python\nfinal_answer('unknown')\n```"])
+    result = run_task("Do it.", config.model_copy(update={"actions": "code"}), model=model)
+    shown = [call[-1]["content"] for call in model.calls[1:3]]
+    assert "Cell In[" in shown[0] and shown[0] != shown[1], "the model sees each traceback with its cell number"
+    assert (result.status, result.answer, result.steps) == ("answered", "unknown", 4), "the third identical failure asks for the answer"
+    assert "You keep repeating the same action" in model.calls[3][-1]["content"]
+
+
 def test_text_run_calls_tools_and_finishes_with_a_final_answer(config: Config) -> None:
     model = ScriptedModel(
         [

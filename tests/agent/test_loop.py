@@ -149,6 +149,15 @@ def test_the_same_action_with_new_results_is_progress_not_a_loop(config: Config)
     assert result.status == "answered"
 
 
+def test_no_last_call_when_the_token_budget_is_spent(config: Config) -> None:
+    same = action("shell", command="echo 7")
+    first, _ = run(config, [same, same, same, action("final_answer", answer="7")])
+    steps = [event for event in read_events(first.trace_path) if event["type"] == "step"][:3]
+    config.max_total_tokens = sum(step["usage"]["prompt_tokens"] + step["usage"]["completion_tokens"] for step in steps)
+    result, model = run(config, [same, same, same, action("final_answer", answer="7")])
+    assert result.status == "stuck" and len(model.calls) == 3, "a run out of tokens is not asked once more"
+
+
 def test_changing_the_thought_does_not_hide_a_repeat(config: Config) -> None:
     outputs = [action("shell", thought=f"try {i}", command="ls") for i in range(3)]
     result, _ = run(config, outputs)

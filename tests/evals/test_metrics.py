@@ -23,6 +23,13 @@ def test_one_run_has_no_standard_error():
     assert metrics["pass_rate"].format("pass_rate") == "50%"
 
 
+def test_answers_from_the_last_call_are_counted_apart():
+    records = [rec("a", 0, True), {**rec("b", 0, True), "last_call": "stuck"}, {**rec("c", 0, False, status="max_steps"), "last_call": "max_steps"}]
+    metrics = summarize(records)
+    assert metrics["completion_rate"].mean == pytest.approx(2 / 3)
+    assert metrics["last_call_rate"].mean == pytest.approx(1 / 3), "only answered runs count, and records without the field are free answers"
+
+
 def test_standard_error_is_over_the_runs():
     # Pass rates per run: 1.0, 0.5, 0.0 -> mean 0.5, sd 0.5, se 0.5 / sqrt(3).
     records = [rec("a", 0, True), rec("b", 0, True), rec("a", 1, True), rec("b", 1, False), rec("a", 2, False), rec("b", 2, False)]

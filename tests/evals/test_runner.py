@@ -82,6 +82,7 @@ def test_option_caps_limit_the_steps(tmp_path):
     results, _, _ = run(tmp_path, tasks, PerTaskModel(script), max_steps=3)
     [record] = results.records()
     assert record["status"] == "max_steps" and record["steps"] == 3 + 1, "three steps and the last call for an answer"
+    assert record["last_call"] == "max_steps"
 
 
 def test_workers_run_tasks_at_once_in_separate_workspaces(tmp_path):
