@@ -26,10 +26,20 @@ PIP=(.venv/bin/pip --disable-pip-version-check)
 #   cached on one machine can crash on another. Here it also turned on Intel AMX, whose
 #   tile instructions segfault inside these VMs although the CPU reports them.
 # - pip's own wheel cache ignores CMAKE_ARGS: it would hand back a native build.
-# On x86_64 the baseline is AVX2/FMA/F16C (x86-64-v3: Intel since 2013, AMD since 2017).
+# On x86_64 the baseline is AVX2/FMA/F16C (x86-64-v3: Intel since 2013, AMD since 2017),
+# plus AVX-512 where this CPU has it (prompt evaluation about 20% faster here); never AMX.
+# The flags are part of the cache key, so a machine without AVX-512 builds its own wheel.
 LLAMA_VERSION=$(sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
 if [ "$(uname -m)" = x86_64 ]; then
   LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  has() { for flag in "$@"; do [[ "$cpu_flags" == *" $flag "* ]] || return 1; done; }
+  if has avx512f avx512cd avx512vl avx512dq avx512bw; then
+    LLAMA_CMAKE_ARGS+=" -DGGML_AVX512=ON"
+    has avx512vbmi && LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_VBMI=ON"
+    has avx512_vnni && LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_VNNI=ON"
+    has avx512_bf16 && LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_BF16=ON"
+  fi
 else
   LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from picoagent.agent.session import run_task
 from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.memory.context import Context
-from picoagent.memory.examples import Example, ExampleLibrary, default_library, demonstration
+from picoagent.memory.examples import DEFAULT_LIBRARY, Example, ExampleLibrary, default_library, demonstration
 from picoagent.models.scripted import ScriptedModel
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
@@ -49,6 +50,21 @@ def test_every_shipped_example_is_a_valid_solved_task(tmp_path: Path) -> None:
             if step.tool == "shell":
                 assert step.observation.endswith(("[exit code 0]", "[exit code 1]")), f"{item.task}: not what shell prints"
         registry.get("final_answer").args_model.model_validate(answer.args)
+
+
+def test_no_example_uses_a_file_or_folder_name_of_the_eval_suites() -> None:
+    # The eval baselines are measured with the examples on: an example that names a suite's
+    # file would hand the model that task's command.
+    from picoagent.evals.tasks import SUITES_DIR
+
+    text = DEFAULT_LIBRARY.read_text()
+    names = set(re.findall(r"\b[a-z][\w-]*\.(?:txt|md|log|csv|json|db|sh|py|conf|ini|gz|zip|png|jpg|sql|html)\b", text)) | set(re.findall(r"\b[a-z][\w-]{2,}/", text))
+    names -= {"tar.gz"}  # the archive format, not a name
+    suite_text = "\n".join(
+        path.read_text(errors="ignore") for path in SUITES_DIR.rglob("*") if path.is_file() and path.suffix not in {".pdf", ".png", ".pyc"}
+    )
+    assert len(names) > 30
+    assert sorted(name for name in names if re.search(rf"(?<![\w-]){re.escape(name)}", suite_text)) == []
 
 
 def test_selection_prefers_rare_shared_words_and_puts_the_best_last() -> None:
