@@ -80,8 +80,8 @@ class CodeFormat:
         )
 
     def constraint(self, *, finish: bool = False) -> Constraint:
-        final = next((tool.name for tool in self.registry if tool.ends_run), None)
-        return Constraint(grammar=code_grammar(f"{final}(" if finish and final else ""))
+        final = self.registry.final_tool
+        return Constraint(grammar=code_grammar(f"{final.name}(" if finish and final else ""))
 
     def parse(self, text: str) -> CodeAction:
         blocks = fenced_blocks(text)

@@ -32,7 +32,8 @@ class JsonFormat:
     def __init__(self, registry: ToolRegistry):
         self.registry = registry
         self._schema = self._build_schema(list(self.registry))
-        self._finish_schema = self._build_schema([tool for tool in self.registry if tool.ends_run])
+        final = registry.final_tool
+        self._finish_schema = self._build_schema([final]) if final else None
 
     @staticmethod
     def _build_schema(tools: list[Tool]) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class JsonFormat:
         )
 
     def constraint(self, *, finish: bool = False) -> Constraint:
-        return Constraint(schema=self._finish_schema if finish and self._finish_schema["anyOf"] else self._schema)
+        return Constraint(schema=self._finish_schema if finish and self._finish_schema else self._schema)
 
     def parse(self, text: str) -> ToolCall:
         try:

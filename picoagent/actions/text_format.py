@@ -12,7 +12,7 @@ from picoagent.actions.tool_executor import ToolExecutor
 from picoagent.models.base import Constraint
 from picoagent.models.grammar import PRIMITIVES, schema_rules
 from picoagent.observation import Observation
-from picoagent.tools.registry import Tool, ToolRegistry
+from picoagent.tools.registry import ToolRegistry
 
 THOUGHT_MAX = 400
 
@@ -42,12 +42,8 @@ class TextFormat:
     def __init__(self, registry: ToolRegistry):
         self.registry = registry
 
-    @property
-    def _final_tool(self) -> Tool | None:
-        return next((tool for tool in self.registry if tool.ends_run), None)
-
     def instructions(self) -> str:
-        final = self._final_tool
+        final = self.registry.final_tool
         finish = (
             f'Action: {final.name}\nAction Input: {{"{next(iter(final.args_model.model_fields))}": "<the answer>"}}\n'
             if final and final.args_model.model_fields
@@ -64,7 +60,7 @@ class TextFormat:
         )
 
     def constraint(self, *, finish: bool = False) -> Constraint:
-        final = self._final_tool
+        final = self.registry.final_tool
         rules: dict[str, str] = {}
         actions = []
         for tool in [final] if finish and final is not None else self.registry:
@@ -86,7 +82,7 @@ class TextFormat:
         thought = sections.get("thought", (0, preamble))[1]
         action_at, action = sections.get("action", (len(text), None))
         final_at, final = sections.get("final answer", (len(text), None))
-        if final is not None and final_at < action_at and (tool := self._final_tool) is not None:
+        if final is not None and final_at < action_at and (tool := self.registry.final_tool) is not None:
             return ToolCall(thought=thought, tool=tool.name, args=self._arguments(tool.name, final))
         if not action or not (name := IDENTIFIER.match(action.strip("`*'\" "))):
             raise ActionParseError(

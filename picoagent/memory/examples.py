@@ -93,17 +93,19 @@ class ExampleLibrary:
         """
         if k <= 0:
             return []
-        eligible = [example for example in self.examples if example.tools <= set(tools)]
+        available = set(tools)
+        eligible = [example for example in self.examples if example.tools <= available]
         documents = [_words(example.task) for example in eligible]
         if not documents:
             return []
         frequency = Counter(word for document in documents for word in set(document))
         mean_length = sum(map(len, documents)) / len(documents)
+        task_words = set(_words(task))
 
         def score(document: list[str]) -> float:
             counts = Counter(document)
             total = 0.0
-            for word in set(_words(task)):
+            for word in task_words:
                 if word not in counts:
                     continue
                 idf = math.log(1 + (len(documents) - frequency[word] + 0.5) / (frequency[word] + 0.5))

@@ -200,6 +200,11 @@ class ToolRegistry:
         return self._tools.get(name)
 
     @property
+    def final_tool(self) -> Tool | None:
+        """The tool whose call ends the run (final_answer), if one is registered."""
+        return next((tool for tool in self if tool.ends_run), None)
+
+    @property
     def names(self) -> list[str]:
         return list(self._tools)
 
