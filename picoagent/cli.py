@@ -17,6 +17,7 @@ from rich.table import Table
 from picoagent.config import Config, default_runs_dir
 from picoagent.errors import PicoagentError
 from picoagent.evals.cli import eval_app
+from picoagent.train.cli import train_app
 from picoagent.trace.display import EventPrinter
 from picoagent.trace.recorder import find_trace, list_runs, read_events
 
@@ -24,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
 app.add_typer(runs_app, name="runs")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -7,17 +7,21 @@ from picoagent.models.base import Completion, Constraint, Message, Model, Timing
 
 __all__ = ["Completion", "Constraint", "Message", "Model", "Timings", "Usage", "load_model"]
 
-SPEC_HELP = "use local, local:PATH.gguf, openai:NAME or scripted:FILE.json"
+SPEC_HELP = "use local, local:PATH.gguf, local+adapter:ADAPTER.gguf, openai:NAME or scripted:FILE.json"
+ADAPTER_MARK = "+adapter:"
 
 
 def load_model(spec: str, *, n_ctx: int = 8192) -> Model:
     """Build the model a `--model` spec names."""
-    kind, _, arg = spec.partition(":")
+    base, _, adapter = spec.partition(ADAPTER_MARK)
+    kind, _, arg = base.partition(":")
+    if adapter and kind != "local":
+        raise ConfigError(f"an adapter goes on an embedded model: local{ADAPTER_MARK}ADAPTER.gguf or local:BASE.gguf{ADAPTER_MARK}ADAPTER.gguf, not {spec!r}")
     if kind == "local":
         from picoagent.models.local import LocalModel
         from picoagent.models.weights import default_model_path
 
-        return LocalModel(arg or default_model_path(), n_ctx=n_ctx)
+        return LocalModel(arg or default_model_path(), adapter=adapter or None, n_ctx=n_ctx)
     if kind == "openai":
         from picoagent.models.openai_compat import OpenAIModel
 

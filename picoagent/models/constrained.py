@@ -94,6 +94,16 @@ class GrammarDecoder:
     def accept(self, token: int) -> None:
         self._llama_cpp.llama_sampler_accept(self.sampler, token)
 
+    def follows(self, tokens: list[int]) -> bool:
+        """Whether the grammar allows exactly these tokens, in order (an end-of-generation token
+        is allowed only where the grammar is complete). Consumes the decoder's state."""
+        zero = np.zeros(1, dtype=np.float32)
+        for token in tokens:
+            if not self._allowed(np.array([token], dtype=np.int32), zero)[0]:
+                return False
+            self.accept(token)
+        return True
+
     def close(self) -> None:
         if self.sampler:
             self._llama_cpp.llama_sampler_free(self.sampler)

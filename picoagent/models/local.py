@@ -37,18 +37,40 @@ def _silence_llama_logs() -> Any:
     return _discard  # cached, so the ctypes callback is never garbage-collected
 
 
-def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
+def _check_gguf(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise ModelError(f"{what} file not found: {path}")
+    with path.open("rb") as file:
+        if file.read(4) != b"GGUF":
+            raise ModelError(f"not a GGUF {what} file: {path}")
+
+
+def _check_adapter_base(adapter: Path, base: Path) -> None:
+    """Refuse, by name, an adapter that picoagent trained for another base model."""
+    try:
+        import gguf
+    except ImportError:  # without the gguf package, llama.cpp's own name and shape checks still apply
+        return
+    from picoagent.models.weights import file_sha256
+
+    field = gguf.GGUFReader(str(adapter)).fields.get("picoagent.base_sha256")
+    if field is not None and field.contents() != file_sha256(base):
+        raise ModelError(f"the adapter {adapter.name} was trained on another base model than {base.name}")
+
+
+def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int, *, adapter: Path | None = None, vocab_only: bool = False) -> Any:
     from llama_cpp import Llama
 
     _silence_llama_logs()
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
-    with path.open("rb") as file:
-        if file.read(4) != b"GGUF":
-            raise ModelError(f"not a GGUF model file: {path}")
+    _check_gguf(path, "model")
+    if adapter is not None:
+        _check_gguf(adapter, "adapter")
+        _check_adapter_base(adapter, path)
     try:
         return Llama(
             model_path=str(path),
+            lora_path=str(adapter) if adapter else None,
+            vocab_only=vocab_only,
             n_ctx=n_ctx,
             n_batch=n_batch,
             n_ubatch=n_batch,
@@ -57,7 +79,13 @@ def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int) -> Any:
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"could not load GGUF model {path}: {exc}") from None
+        what = f"with the adapter {adapter}" if adapter else ""
+        raise ModelError(f"could not load GGUF model {path} {what}: {exc}".replace("  ", " ")) from None
+
+
+def load_vocabulary(path: str | Path) -> Any:
+    """The model's tokenizer alone (no weights): tokenizes exactly as LocalModel.render does."""
+    return _load_llama(Path(path).expanduser(), 512, 64, 1, vocab_only=True)
 
 
 @lru_cache(maxsize=16)
@@ -76,11 +104,13 @@ class LocalModel:
     because one llama.cpp context serves one sequence at a time.
     """
 
-    def __init__(self, path: str | Path, *, n_ctx: int = 8192, n_batch: int = 256, n_threads: int | None = None):
+    def __init__(self, path: str | Path, *, adapter: str | Path | None = None, n_ctx: int = 8192, n_batch: int = 256, n_threads: int | None = None):
+        """`adapter`: a LoRA GGUF (picoagent train export) applied on top of the model."""
         self.path = Path(path).expanduser()
-        self.name = f"local:{self.path.name}"
+        self.adapter = Path(adapter).expanduser() if adapter else None
+        self.name = f"local:{self.path.name}" + (f"+adapter:{self.adapter.name}" if self.adapter else "")
         self.n_ctx = n_ctx
-        self.llm = _load_llama(self.path, n_ctx, n_batch, n_threads or os.cpu_count() or 1)
+        self.llm = _load_llama(self.path, n_ctx, n_batch, n_threads or os.cpu_count() or 1, adapter=self.adapter)
         # Constrained generation breaks degenerate token loops (off: pure greedy decoding).
         self.runaway_guard = True
         self._lock = threading.Lock()

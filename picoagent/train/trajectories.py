@@ -1,0 +1,79 @@
+"""Trajectories: each generated task's reference steps, replayed through the real loop.
+
+A scripted model writes the reference steps as the run's ActionFormat renders them
+(`render_call`), and the real tools run them, so every observation is real. A run is an
+ordinary eval run of the task (`picoagent.evals.runner.run_one`), recorded as an ordinary
+trace under `OUT/<format>/runs/` and as a line of `OUT/<format>/results.jsonl`; only runs
+whose checks pass become training data (`picoagent train dataset` reads that file the way
+it reads any eval's results).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from picoagent.actions import make_format
+from picoagent.actions.base import ActionFormat, ToolCall
+from picoagent.config import Config
+from picoagent.errors import ConfigError
+from picoagent.evals.results import ResultsDir
+from picoagent.evals.runner import EvalOptions, run_one
+from picoagent.evals.tasks import Task
+from picoagent.models.scripted import ScriptedModel
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import ToolRegistry
+
+REFERENCE_MODEL = "reference"
+
+
+def rendering_format(name: str) -> ActionFormat:
+    """An ActionFormat with the built-in tools, used only to render calls (no executor is made)."""
+    workspace = Path(tempfile.gettempdir())
+    return make_format(name, ToolRegistry(builtin_tools(workspace)), workspace=workspace, config=Config())
+
+
+def reference_outputs(task: Task, action_format: ActionFormat) -> list[str]:
+    """What a model following the task's reference steps would reply, step by step."""
+    if task.reference is None or not task.reference.steps:
+        raise ConfigError(f"{task.key} has no reference steps to replay")
+    return [action_format.render_call(ToolCall(thought=step.thought, tool=step.tool, args=dict(step.args))) for step in task.reference.steps]
+
+
+def replay(
+    tasks: Sequence[Task],
+    action_format_name: str,
+    out: Path,
+    *,
+    workers: int = 1,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[int, int]:
+    """Replay every task not yet in `out` in one format; returns (run now, skipped as done)."""
+    results = ResultsDir(out, {"model": REFERENCE_MODEL, "actions": action_format_name, "max_steps": None, "timeout": None, "suites": sorted({t.suite for t in tasks})})
+    renderer = rendering_format(action_format_name)
+    done = results.finished()
+    pending = [task for task in tasks if (task.key, 0) not in done]
+    options = EvalOptions(model_spec=REFERENCE_MODEL, actions=action_format_name, examples=0)
+
+    def one(task: Task) -> dict[str, Any]:
+        outputs = reference_outputs(task, renderer)
+        # One step more than the reference needs, so the step limit never cuts a replay short.
+        task = task.model_copy(update={"limits": task.limits.model_copy(update={"max_steps": max(task.limits.max_steps, len(outputs) + 1)})})
+        return run_one(task, 0, ScriptedModel(outputs, name=REFERENCE_MODEL), options, out / "runs")
+
+    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="replay") as pool:
+        futures = [pool.submit(one, task) for task in pending]
+        try:
+            for future in as_completed(futures):
+                record = future.result()
+                results.append(record)
+                if on_record is not None:
+                    on_record(record)
+        except BaseException:  # Ctrl-C: what is written stays for the resume
+            for future in futures:
+                future.cancel()
+            raise
+    return len(pending), len(tasks) - len(pending)

@@ -1,0 +1,145 @@
+"""LoRA fitting on the real 270M base, checkpoints that resume exactly, and the GGUF adapter llama.cpp runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from picoagent.config import Config
+from picoagent.errors import ConfigError, ModelError
+from picoagent.models.weights import default_model_path
+from tests.conftest import action
+from tests.train.test_dataset import scripted_run
+
+pytestmark = pytest.mark.slow
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three short real trajectories, tokenized by the real vocabulary."""
+    from picoagent.models.local import load_vocabulary
+    from picoagent.train.dataset import build_dataset
+
+    root = tmp_path_factory.mktemp("fit-data")
+    for index, (command, answer) in enumerate([("wc -l fruit.txt", "2"), ("head -n 1 fruit.txt", "apple"), ("tail -n 1 fruit.txt", "banana")]):
+        workspace = root / f"ws{index}"
+        workspace.mkdir()
+        config = Config(model="scripted", runs_dir=root / "runs", workspace=workspace, examples=0)
+        scripted_run(config, [action("shell", thought="Look at the file.", command=command), action("final_answer", thought="Found it.", answer=answer)])
+    data = root / "data.jsonl"
+    build_dataset([root / "runs"], data, load_vocabulary(default_model_path()), max_tokens=2048, val_percent=0)
+    return data
+
+
+def adapter_weights(directory: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(directory / "adapter_model.safetensors"))
+
+
+def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path: Path) -> None:
+    from picoagent.train.fit import FitInterrupted, FitOptions, fit
+
+    options = FitOptions(epochs=2, batch=1, lora_r=4, lora_alpha=8, max_steps=3, save_every=100)
+    straight = fit(dataset, tmp_path / "straight", default_model_path(), options)
+    assert straight["steps"] == 3 and straight["losses"][-1][1] < straight["losses"][0][1], "the loss goes down"
+
+    def stop_after_first_step(progress) -> None:
+        if progress.step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(FitInterrupted, match="interrupted at step 1 of 3; checkpoint saved"):
+        fit(dataset, tmp_path / "resumed", default_model_path(), options, on_progress=stop_after_first_step)
+    with pytest.raises(ConfigError, match="holds a checkpoint of an unfinished fit: add --resume"):
+        fit(dataset, tmp_path / "resumed", default_model_path(), options)
+    with pytest.raises(ConfigError, match="made with another options"):
+        fit(dataset, tmp_path / "resumed", default_model_path(), FitOptions(**{**options.__dict__, "lora_r": 8}), resume=True)
+    resumed = fit(dataset, tmp_path / "resumed", default_model_path(), options, resume=True)
+    assert resumed["steps"] == 3 and not (tmp_path / "resumed" / "checkpoint").exists()
+    a, b = adapter_weights(tmp_path / "straight"), adapter_weights(tmp_path / "resumed")
+    assert a.keys() == b.keys()
+    assert all(torch.allclose(a[key], b[key], atol=1e-6) for key in a)
+
+
+def greedy_torch(model, ids: list[int], count: int) -> list[int]:
+    with torch.no_grad():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=count, do_sample=False)
+    return out[0, len(ids) :].tolist()
+
+
+def greedy_llama(local_model, ids: list[int], count: int) -> list[int]:
+    local_model.llm.reset()
+    tokens: list[int] = []
+    for token in local_model.llm.generate(ids, temp=0.0, top_k=1):
+        tokens.append(token)
+        if len(tokens) == count:
+            return tokens
+    return tokens
+
+
+def test_the_exported_adapter_runs_in_llama_cpp_as_it_ran_in_torch(tmp_path: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    from picoagent.models import load_model
+    from picoagent.train.export import export_adapter
+    from picoagent.train.fit import TARGET_MODULES, load_base
+
+    # Trained adapters start from B = 0; a random one changes the outputs, so agreement means something.
+    torch.manual_seed(0)
+    model = get_peft_model(load_base(default_model_path()), LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), init_lora_weights=False))
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.mul_(0.05)
+    model.save_pretrained(tmp_path / "adapter")
+    written = export_adapter(tmp_path / "adapter", tmp_path / "adapter.gguf", default_model_path())
+    assert written["tensors"] == 18 * 7 * 2 and written["architecture"] == "gemma3"
+
+    tuned = load_model(f"local+adapter:{tmp_path / 'adapter.gguf'}", n_ctx=512)
+    assert tuned.name == "local:gemma-3-270m-q4_k_m.gguf+adapter:adapter.gguf"
+    prompts = ["The capital of France is", "def fibonacci(n):", "<start_of_turn>user\nList three colors.<end_of_turn>\n<start_of_turn>model\n"]
+    agree = changed = 0
+    model.eval()
+    for prompt in prompts:
+        ids = tuned.llm.tokenize(prompt.encode(), add_bos=True, special=True)
+        torch_tokens = greedy_torch(model, ids, 12)
+        with model.disable_adapter():
+            base_tokens = greedy_torch(model, ids, 12)
+        agree += torch_tokens == greedy_llama(tuned, ids, 12)
+        changed += torch_tokens != base_tokens
+    assert changed >= 1, "the adapter changes what the model writes"
+    assert agree == 3, f"llama.cpp with the adapter agreed with torch on {agree} of 3 prompts"
+
+
+def test_an_adapter_for_another_base_is_refused_by_name(tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+    from peft import LoraConfig, get_peft_model
+
+    from picoagent.models.local import LocalModel
+    from picoagent.train.export import export_adapter
+    from picoagent.train.fit import load_base
+
+    other = tmp_path / "other.gguf"
+    writer = gguf.GGUFWriter(str(other), "gemma3")
+    writer.add_tensor("blk.0.attn_q.weight", np.zeros((512, 640), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    model = get_peft_model(load_base(default_model_path()), LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj"]))
+    model.save_pretrained(tmp_path / "adapter")
+    with pytest.raises(ConfigError, match="made for another base: blk.0.attn_q.weight.lora_b is \\(1024, 2\\), other.gguf needs \\(512, 2\\)"):
+        export_adapter(tmp_path / "adapter", tmp_path / "x.gguf", other)
+    with pytest.raises(ConfigError, match="not an adapter directory"):
+        export_adapter(tmp_path, tmp_path / "x.gguf", default_model_path())
+
+    export_adapter(tmp_path / "adapter", tmp_path / "adapter.gguf", default_model_path())
+    copy = tmp_path / "same-arch-other-weights.gguf"
+    copy.write_bytes(default_model_path().read_bytes()[:-16] + b"\0" * 16)
+    with pytest.raises(ModelError, match="the adapter adapter.gguf was trained on another base model than same-arch-other-weights.gguf"):
+        LocalModel(copy, adapter=tmp_path / "adapter.gguf", n_ctx=256)
+    with pytest.raises(ModelError, match="adapter file not found"):
+        LocalModel(default_model_path(), adapter=tmp_path / "missing.gguf", n_ctx=256)
