@@ -9,6 +9,7 @@ from typing import Any
 from picoagent.actions import make_format
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError
 from picoagent.memory.examples import default_library
 from picoagent.models import Model, load_model
@@ -47,12 +48,18 @@ def run_task(
     model: Model | None = None,
     extra_tools: Iterable[Tool | Callable[..., Any]] = (),
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
+    deadline: Deadline | None = None,
+    run_id: str | None = None,
 ) -> Result:
-    """Run one task end to end and return its Result; the trace goes under config.runs_dir."""
+    """Run one task end to end and return its Result; the trace goes under config.runs_dir.
+
+    `deadline` replaces the one the run would make from config.max_wall_s, so that the caller
+    can cancel the run; `run_id` names the trace in advance (the eval harness records both).
+    """
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
     model = model or load_model(config.model, n_ctx=config.context_tokens)
-    recorder = Recorder(config.runs_dir)
+    recorder = Recorder(config.runs_dir, run_id)
     workspace = Path(config.workspace) if config.workspace else recorder.run_dir / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
     workspace = workspace.resolve()
@@ -67,7 +74,7 @@ def run_task(
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
-        return agent.run(task.strip())
+        return agent.run(task.strip(), deadline=deadline)
     finally:
         registry.close()
         recorder.close()

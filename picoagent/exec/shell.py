@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from picoagent.exec.deadline import capped
+from picoagent.deadline import tool_timeout, wait_for_exit, why_stopped
 from picoagent.exec.environment import command_env
 from picoagent.exec.limits import HeadTail, apply_rlimits, truncate_middle
 
@@ -22,9 +22,13 @@ class ShellResult:
     exit_code: int | None
     timed_out: bool
     duration_s: float
+    # Why the run's deadline, not the command's own timeout, stopped it ("the run's time limit was reached").
+    stopped_by: str | None = None
 
     def describe(self) -> str:
-        if self.timed_out:
+        if self.stopped_by:
+            status = f"[stopped after {self.duration_s:.1f}s: {self.stopped_by}; the command and its children were killed]"
+        elif self.timed_out:
             status = f"[timed out after {self.duration_s:.0f}s; the command and its children were killed]"
         else:
             status = f"[exit code {self.exit_code}]"
@@ -60,7 +64,7 @@ def run_shell(
     The command gets its own process group so a timeout kills everything it started,
     no stdin (a prompt for input ends instead of hanging), and an address-space limit.
     """
-    timeout_s = capped(timeout_s)
+    timeout_s = tool_timeout(timeout_s)
     started = time.perf_counter()
     process = subprocess.Popen(
         ["bash", "-c", command],
@@ -74,11 +78,8 @@ def run_shell(
     )
     reader = _BoundedReader(process.stdout, output_limit)
     reader.start()
-    timed_out = False
     try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        timed_out = not wait_for_exit(process, timeout_s)
     finally:
         # Kill the whole group: on timeout, and also any background children left behind.
         try:
@@ -93,4 +94,5 @@ def run_shell(
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,
+        stopped_by=why_stopped() if timed_out else None,
     )
