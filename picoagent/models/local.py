@@ -24,9 +24,13 @@ from picoagent.models.base import (
 from picoagent.models.constrained import runaway_tokens
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
 
-# Prompt tokens evaluated between two looks at the deadline: a fraction of a second at the
-# embedded model's speed, and large enough to keep prompt evaluation batched.
-PREFILL_CHUNK = 64
+# Prompt evaluation looks at the deadline between batches. Far from it, a batch is n_batch
+# tokens (fastest); near it, only as many as fit in half the time left at the speed measured
+# so far (speed varies on a shared machine), but at least PREFILL_MIN_BATCH. The first
+# estimate is deliberately slow.
+PREFILL_MIN_BATCH = 16
+PREFILL_SHARE_OF_TIME_LEFT = 0.5
+FIRST_PREFILL_S_PER_TOKEN = 1 / 50
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +124,7 @@ class LocalModel:
         # Constrained generation breaks degenerate token loops (off: pure greedy decoding).
         self.runaway_guard = True
         self._lock = threading.Lock()
+        self._prefill_s_per_token = FIRST_PREFILL_S_PER_TOKEN
         metadata = self.llm.metadata or {}
         self._is_gemma = metadata.get("general.architecture", "").startswith("gemma")
         template = metadata.get("tokenizer.chat_template")
@@ -165,13 +170,21 @@ class LocalModel:
         return True
 
     def _prefill(self, tokens: list[int], cached: int, deadline: Deadline) -> bool:
-        """Evaluate tokens[cached:] into the KV cache, looking at the deadline between chunks;
+        """Evaluate tokens[cached:] into the KV cache, looking at the deadline between batches;
         False when it came first. Equivalent to one llm.eval of the whole suffix."""
-        self.llm.n_tokens = cached
-        for begin in range(cached, len(tokens), PREFILL_CHUNK):
-            if deadline.expired():
+        llm = self.llm
+        llm.n_tokens = cached
+        begin = cached
+        while begin < len(tokens):
+            left = deadline.remaining()
+            if left <= 0:
                 return False
-            self.llm.eval(tokens[begin : begin + PREFILL_CHUNK])
+            size = int(max(PREFILL_MIN_BATCH, min(llm.n_batch, left * PREFILL_SHARE_OF_TIME_LEFT / self._prefill_s_per_token)))
+            batch = tokens[begin : begin + size]
+            started = time.perf_counter()
+            llm.eval(batch)
+            self._prefill_s_per_token = (time.perf_counter() - started) / len(batch)
+            begin += len(batch)
         return True
 
     def _generate_free(

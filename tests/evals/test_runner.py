@@ -12,8 +12,9 @@ from picoagent.errors import ConfigError
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.runner import EvalOptions, run_eval
 from picoagent.evals.tasks import load_suite, resolve_suite
+from picoagent.models.openai_compat import OpenAIModel
 from picoagent.trace.recorder import read_events
-from tests.conftest import action
+from tests.conftest import SlowChatServer, action
 from tests.evals.conftest import PerTaskModel, write_suite
 
 NOTES = {"notes.txt": "a\nb\nc\n"}
@@ -206,3 +207,18 @@ def test_python_task_module_tools_are_given_to_the_agent(tmp_path):
     steps = [e for e in read_events(Path(record["trace_path"])) if e["type"] == "step"]
     assert steps[0]["observation"]["text"].startswith("0")
     json.dumps(record)  # records stay JSON
+
+
+@pytest.mark.slow
+def test_a_task_timeout_shorter_than_the_model_call_stops_the_call_before_the_next_task(tmp_path, slow_chat_server):
+    tasks = load_suite(write_suite(tmp_path / "suite", [{**task, "limits": {"timeout": 1}} for task in simple_tasks()]))
+    model = OpenAIModel("m", base_url=slow_chat_server)
+    started = time.monotonic()
+    results, ran, _ = run(tmp_path, tasks, model, workers=1)
+    assert ran == 2 and time.monotonic() - started < 4, "each task stopped at its 1 s timeout, not at the 10 s reply"
+    first, second = SlowChatServer.requests
+    assert first["gone"] is not None and first["gone"] <= second["arrived"], "the first task's request was closed before the next task began"
+    for record in results.records():
+        assert record["status"] == "timeout" and record["run_id"]
+        events = read_events(Path(record["trace_path"]))
+        assert events[-1]["type"] == "run_end" and events[-2]["cut_off"] is True
