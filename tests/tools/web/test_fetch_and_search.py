@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from picoagent.config import Config
+from picoagent.deadline import Deadline, applied
 from picoagent.tools.registry import ToolRegistry
 from picoagent.tools.web.fetch import fetch_url_tool
 from picoagent.tools.web.framing import END
@@ -110,3 +112,24 @@ def test_search_explains_a_refused_json_format():
         server.shutdown()
         server.server_close()
     assert observation.is_error and "refused the JSON format (403)" in observation.text
+
+
+def test_fetch_waits_no_longer_than_the_runs_time_left():
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(3)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with applied(Deadline(0.5)):
+            observation = fetch_registry(timeout_s=20).call("fetch_url", {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
+        assert time.monotonic() - started < 1.5, "the fetch's own 20 s timeout was cut to the run's 0.5 s left"
+        assert observation.is_error
+    finally:
+        server.shutdown()
+        server.server_close()
