@@ -146,12 +146,17 @@ def fit(
 @train_app.command("export")
 def export(
     adapter: Path = typer.Argument(..., help="An adapter directory from `picoagent train fit`."),
-    out: Path = typer.Option(..., "--out", "-o", help="The LoRA GGUF to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="The GGUF to write."),
     base: str = typer.Option("local", "--base", help=BASE_HELP + " The adapter is checked against it."),
+    merge: bool = typer.Option(False, "--merge", help="Write a whole model with the adapter merged in (adapted weights as Q8_0) instead of an adapter."),
 ) -> None:
-    """Write a llama.cpp LoRA adapter GGUF; run it with --model local+adapter:FILE.gguf."""
+    """Write a llama.cpp LoRA adapter GGUF (run it with --model local+adapter:FILE.gguf), or a merged model."""
     _require_train_extra("gguf", "safetensors")
-    from picoagent.train.export import export_adapter
+    from picoagent.train.export import export_adapter, export_merged
 
+    if merge:
+        written = export_merged(adapter, out, _base_gguf(base))
+        console.print(f"wrote {out}: {written['merged']} weights merged, {written['bytes'] / 1e6:.0f} MB; run it with --model local:{out}")
+        return
     written = export_adapter(adapter, out, _base_gguf(base))
     console.print(f"wrote {out}: {written['tensors']} tensors, rank {written['rank']}, {written['bytes'] / 1e6:.1f} MB; run it with --model local+adapter:{out}")
