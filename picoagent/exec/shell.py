@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -29,6 +30,15 @@ class ShellResult:
         else:
             status = f"[exit code {self.exit_code}]"
         return f"{self.output.rstrip()}\n{status}" if self.output.strip() else f"(no output)\n{status}"
+
+
+# The status line describe() ends with when the command did not succeed.
+_FAILED_STATUS = re.compile(r"\[(?:exit code (?!0\])-?\d+|timed out after [^\]]*)\]\Z")
+
+
+def reports_failure(described: str) -> bool:
+    """Whether a shell observation (ShellResult.describe()) ends in a non-zero exit code or a timeout."""
+    return _FAILED_STATUS.search(described.rstrip()) is not None
 
 
 class _BoundedReader(threading.Thread):
