@@ -130,9 +130,11 @@ def fit(
 
         def on_progress(update: FitProgress) -> None:
             status = f"loss {update.loss:.3f}  {update.sequence_tokens_per_s:.0f} tok/s"
+            minutes, seconds = divmod(int(update.eta_s), 60)
             if update.val_loss is not None:
                 progress.console.print(f"step {update.step}: validation loss {update.val_loss:.3f}")
-            minutes, seconds = divmod(int(update.eta_s), 60)
+            elif not console.is_terminal and update.step % 10 == 0:  # a log file gets a line now and then instead of a bar
+                console.print(f"step {update.step}/{update.total_steps}: {status}, {minutes}:{seconds:02d} left")
             progress.update(bar, total=update.total_steps, completed=update.step, status=status, left=f"{minutes}:{seconds:02d}")
 
         report = run_fit(data, out, base_path, options, resume=resume, on_progress=on_progress)
