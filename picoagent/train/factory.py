@@ -19,7 +19,7 @@ import yaml
 from picoagent.errors import ConfigError
 from picoagent.evals.tasks import Task
 from picoagent.train.builder import Draft
-from picoagent.train.families import data, files, text
+from picoagent.train.families import data, files, system, text
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ _FAMILY_LIST = [
     Family("csv", "CSV files: sums, groups, distinct values, filtered copies", data.csv),
     Family("json", "JSON files with jq: fields, counts, sums, maxima", data.json_data),
     Family("sqlite", "SQLite databases, schema first, with the sqlite3 CLI", data.sqlite),
+    Family("logs", "application and access logs: levels, status codes, addresses, times", system.logs),
+    Family("archives", "tar, gzip and zip: list, count, read one member, create, extract", system.archives),
+    Family("permissions", "file modes: find, read, set, make executable and run", system.permissions),
+    Family("processes", "exit codes, timeout, environment variables, stdout and stderr, background jobs", system.processes),
 ]
 FAMILIES: dict[str, Family] = {family.name: family for family in _FAMILY_LIST}
 
