@@ -69,13 +69,13 @@ def run_task(
     )
     registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
     try:
-        if on_event is not None:
-            on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(
             config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox
         )
         recorder.event("workspace", path=str(workspace), tools=registry.names, sandbox=sandbox.mode, isolation=sandbox.description)
+        if on_event is not None:  # once the run is set up, so a setup error stays the only line
+            on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
