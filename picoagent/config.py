@@ -40,7 +40,9 @@ class Config(BaseModel):
     # Execution.
     # Shell commands and the Python kernel under bubblewrap (picoagent/exec/sandbox.py):
     # "auto" wherever it works, "on" or fail, "off" never.
-    sandbox: Literal["auto", "on", "off"] = Field(default_factory=lambda: os.environ.get("PICOAGENT_SANDBOX", "auto"))  # type: ignore[arg-type]
+    sandbox: Literal["auto", "on", "off"] = Field(
+        default_factory=lambda: os.environ.get("PICOAGENT_SANDBOX", "auto"), validate_default=True  # a bad env value is an error
+    )
     shell_timeout_s: float = Field(default=30.0, gt=0)
     # Each shell command, with everything it starts: address space per process (RLIMIT_AS),
     # CPU seconds per process (RLIMIT_CPU), processes plus threads at once (pids cgroup,
