@@ -19,7 +19,7 @@ SMALL = ProcessLimits(memory_mb=1024, cpu_s=10, max_processes=48, max_file_mb=8)
 
 
 def test_a_fork_bomb_hits_the_process_limit_and_leaves_nothing(tmp_path: Path) -> None:
-    result = run_shell(":(){ :|:& };:", tmp_path, timeout_s=3, limits=SMALL)
+    result = run_shell(":(){ :|:& };:; sleep 2", tmp_path, timeout_s=5, limits=SMALL)
     assert "process limit (48 processes and threads) was reached" in result.output
     assert result.duration_s < 15
     assert processes_with("bash -c :(){") == []
