@@ -18,6 +18,7 @@ from tests.exec.leftovers import processes_with, wait_until
 SMALL = ProcessLimits(memory_mb=1024, cpu_s=10, max_processes=48, max_file_mb=8)
 
 
+@pytest.mark.slow
 def test_a_fork_bomb_hits_the_process_limit_and_leaves_nothing(tmp_path: Path) -> None:
     result = run_shell(":(){ :|:& };:; sleep 2", tmp_path, timeout_s=5, limits=SMALL)
     assert "process limit (48 processes and threads) was reached" in result.output
@@ -38,6 +39,7 @@ def test_without_a_cgroup_the_step_marker_finds_the_daemon(tmp_path: Path, monke
     assert wait_until(lambda: processes_with("sleep 313.7") == [], 3)
 
 
+@pytest.mark.slow
 def test_cpu_time_is_limited(tmp_path: Path) -> None:
     result = run_shell("python3 -c 'while True: pass'", tmp_path, timeout_s=20, limits=ProcessLimits(cpu_s=1))
     assert not result.timed_out and result.exit_code != 0
@@ -64,6 +66,7 @@ run_shell("sleep {tag}1 & setsid sleep {tag}2 & wait", Path(sys.argv[1]), timeou
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_what_a_killed_engine_left_dies_with_it_or_at_the_next_start(tmp_path: Path, how: signal.Signals) -> None:
     tag = f"31{how.value}.4"  # unique sleep durations to find the processes by
@@ -83,6 +86,7 @@ def test_what_a_killed_engine_left_dies_with_it_or_at_the_next_start(tmp_path: P
     assert wait_until(lambda: processes_with(f"sleep {tag}") == [], 3)
 
 
+@pytest.mark.slow
 def test_sigterm_of_the_cli_kills_the_step_at_once(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text('["{\\"thought\\": \\"t\\", \\"tool\\": \\"shell\\", \\"args\\": {\\"command\\": \\"setsid sleep 317.5 & sleep 100\\"}}"]')
