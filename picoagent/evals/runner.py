@@ -41,6 +41,8 @@ class EvalOptions:
     timeout: float | None = None
     # Worked examples shown before each task (None: the model's default; see Config.examples).
     examples: int | None = None
+    # Sandbox mode for every run (None: Config's default, from PICOAGENT_SANDBOX or auto).
+    sandbox: str | None = None
     # Past the task's timeout, how long a run still stuck in a model or tool call gets before it is abandoned.
     guard_grace_s: float = 30.0
     judge: Model | None = None
@@ -126,6 +128,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 max_steps=max_steps,
                 max_wall_s=timeout,
                 examples=options.examples,
+                **({"sandbox": options.sandbox} if options.sandbox else {}),
             )
             tools = task.tools(workspace) if task.tools else []
             result = _guarded(lambda: run_task(instruction, config, model=model, extra_tools=tools), timeout + options.guard_grace_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import secrets
 import signal
 import subprocess
 import threading
@@ -14,7 +15,10 @@ from pathlib import Path
 
 from picoagent.exec.deadline import capped
 from picoagent.exec.environment import command_env
-from picoagent.exec.limits import HeadTail, apply_rlimits, truncate_middle
+from picoagent.exec.cgroup import PidsCgroup
+from picoagent.exec.limits import HeadTail, truncate_middle
+from picoagent.exec.processes import SHELL_MARKER, ProcessLimits, child_setup, kill_step, reap_leftovers
+from picoagent.exec.sandbox import Sandbox
 
 
 @dataclass
@@ -62,26 +66,45 @@ def run_shell(
     *,
     timeout_s: float = 30.0,
     output_limit: int = 6000,
-    memory_bytes: int | None = 4 << 30,
+    limits: ProcessLimits = ProcessLimits(),
+    sandbox: Sandbox | None = None,
     env: dict[str, str] | None = None,
 ) -> ShellResult:
     """Run `command` with bash in `cwd`; stdout and stderr are interleaved as a terminal shows them.
 
-    The command gets its own process group so a timeout kills everything it started,
-    no stdin (a prompt for input ends instead of hanging), and an address-space limit.
+    The command gets no stdin (a prompt for input ends instead of hanging), the limits of
+    `limits`, and, given a sandbox, bubblewrap around it. Whatever it started is killed
+    when it ends: its process group, its pids cgroup (setsid'd daemons too), or, where no
+    cgroup exists, every process still carrying this step's environment marker.
     """
     timeout_s = capped(timeout_s)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=env if env is not None else command_env(),
-        preexec_fn=lambda: apply_rlimits(memory_bytes, None),
-    )
+    reap_leftovers()
+    cgroup = PidsCgroup.create(limits.max_processes) if limits.max_processes else None
+    marker = f"{os.getpid()}:{secrets.token_hex(6)}"
+    env = {**(env if env is not None else command_env()), SHELL_MARKER: marker}
+    argv = ["bash", "-c", command]
+    try:
+        process = subprocess.Popen(
+            sandbox.wrap(argv, cwd) if sandbox else argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            preexec_fn=child_setup(
+                memory_mb=limits.memory_mb,
+                cpu_s=limits.cpu_s,
+                max_file_mb=limits.max_file_mb,
+                cgroup=cgroup,
+                max_processes=limits.max_processes,
+            ),
+        )
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
     reader = _BoundedReader(process.stdout, output_limit)
     reader.start()
     timed_out = False
@@ -90,16 +113,25 @@ def run_shell(
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        # Kill the whole group: on timeout, and also any background children left behind.
+        # Kill everything it started: on timeout, and also background children and daemons left behind.
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if cgroup is not None:
+            limit_hits = cgroup.limit_hits()
+            cgroup.remove()
+        else:
+            limit_hits = 0
+            kill_step(marker)
         process.wait()
     reader.join(timeout=2)
     process.stdout.close()
+    output = reader.output.text()
+    if limit_hits:
+        output += f"\n[the process limit ({limits.max_processes} processes and threads) was reached {limit_hits} times; further forks failed]"
     return ShellResult(
-        output=truncate_middle(reader.output.text(), output_limit),
+        output=truncate_middle(output, output_limit),
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,
