@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything picoagent needs on a fresh Debian machine, idempotently:
-# system packages (Chromium for the browser tools, Tesseract for OCR), a virtualenv
+# system packages (Chromium for the browser tools, Tesseract for OCR, bubblewrap for the sandbox,
+# sqlite3, jq and zip for the task factory), a virtualenv
 # in .venv with picoagent and its test tools, and the embedded default model.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +10,9 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)  # the sandbox for shell and the kernel
+# The task factory's families (picoagent/train/) use these in their reference steps.
+for tool in sqlite3 jq zip unzip; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need_apt[*]} with apt-get" >&2

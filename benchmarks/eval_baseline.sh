@@ -17,12 +17,14 @@ FORMATS=${FORMATS:-"json code"}
 OUT=${OUT:-benchmarks/results/eval-baseline}
 # Worked examples per task; empty means the model's default (2 for the embedded model).
 EXAMPLES=${EXAMPLES:-}
+# The model spec: local (the embedded default), local+adapter:FILE.gguf, openai:NAME, ...
+MODEL=${MODEL:-local}
 
 for format in $FORMATS; do
   for suite in $SUITES; do
     echo "== $suite, $format actions"
     start=$(date +%s)
-    .venv/bin/picoagent eval "$suite" --model local --actions "$format" --runs "$RUNS" \
+    .venv/bin/picoagent eval "$suite" --model "$MODEL" --actions "$format" --runs "$RUNS" \
       ${EXAMPLES:+--examples "$EXAMPLES"} --max-steps "$MAX_STEPS" --timeout "$TIMEOUT" --out "$OUT/$suite-$format"
     echo "== $suite, $format: $(( $(date +%s) - start )) s"
   done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ def run(
     tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
 ) -> None:
     """Run an agent on TASK. Exit code 0 when it ended with an answer."""
     from picoagent.agent.session import run_task
@@ -55,12 +57,21 @@ def run(
             overrides["model"] = model
         if runs_dir:
             overrides["runs_dir"] = runs_dir
+        if sandbox:
+            overrides["sandbox"] = sandbox
         config = Config(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
     printer = EventPrinter(err_console if as_json else console) if verbose else None
-    result = run_task(task, config, on_event=printer)
+
+    def on_event(kind: str, data: dict) -> None:
+        if kind == "sandbox":  # always, one line: which isolation this run got
+            err_console.print(f"[dim]{escape(data['description'])}[/dim]", soft_wrap=True)
+        elif printer is not None:
+            printer(kind, data)
+
+    result = run_task(task, config, on_event=on_event)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not verbose:
@@ -108,7 +119,13 @@ def runs_show(
         console.print("[yellow]incomplete: the run ended without a result (killed or still running)[/yellow]")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like an exit, so that the step in flight kills what it started."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except PicoagentError as exc:

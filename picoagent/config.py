@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,21 @@ class Config(BaseModel):
     answer_at_limit: bool = True
 
     # Execution.
+    # Shell commands and the Python kernel under bubblewrap (picoagent/exec/sandbox.py):
+    # "auto" wherever it works, "on" or fail, "off" never.
+    sandbox: Literal["auto", "on", "off"] = Field(
+        default_factory=lambda: os.environ.get("PICOAGENT_SANDBOX", "auto"), validate_default=True  # a bad env value is an error
+    )
     shell_timeout_s: float = Field(default=30.0, gt=0)
+    # Each shell command, with everything it starts: address space per process (RLIMIT_AS),
+    # CPU seconds per process (RLIMIT_CPU), processes plus threads at once (pids cgroup,
+    # else RLIMIT_NPROC).
+    shell_memory_mb: int = Field(default=4096, ge=256)
+    shell_cpu_s: int = Field(default=60, ge=1)
+    shell_max_processes: int = Field(default=128, ge=16)
+    # Largest file a shell command or the kernel may write (RLIMIT_FSIZE); also the size of
+    # the sandbox's private /tmp.
+    max_file_mb: int = Field(default=1024, ge=1)
     output_limit_chars: int = Field(default=6000, ge=200)
     # The code format's Python kernel (one per run). A step longer than the timeout is
     # interrupted; a kernel that ignores the interrupt for the grace period is restarted.

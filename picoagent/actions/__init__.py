@@ -14,6 +14,7 @@ from picoagent.actions.base import (
 )
 from picoagent.config import Config
 from picoagent.errors import ConfigError
+from picoagent.exec.sandbox import Sandbox
 from picoagent.tools.registry import ToolRegistry
 
 __all__ = ["Action", "ActionFormat", "ActionParseError", "CodeAction", "Executor", "ToolCall", "FORMAT_NAMES", "make_format"]
@@ -21,7 +22,7 @@ __all__ = ["Action", "ActionFormat", "ActionParseError", "CodeAction", "Executor
 FORMAT_NAMES = ("json", "code", "text")
 
 
-def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: Config) -> ActionFormat:
+def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: Config, sandbox: Sandbox | None = None) -> ActionFormat:
     if name == "json":
         from picoagent.actions.json_format import JsonFormat
 
@@ -29,7 +30,7 @@ def make_format(name: str, registry: ToolRegistry, *, workspace: Path, config: C
     if name == "code":
         from picoagent.actions.code_format import CodeFormat
 
-        return CodeFormat(registry, workspace=workspace, config=config)
+        return CodeFormat(registry, workspace=workspace, config=config, sandbox=sandbox)
     if name == "text":
         from picoagent.actions.text_format import TextFormat
 

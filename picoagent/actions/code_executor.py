@@ -12,6 +12,7 @@ from picoagent.exec.kernel import Execution, Kernel, KernelLimits
 from picoagent.exec.kernel_output import Image
 from picoagent.exec.kernel_tools import kernel_tools_source
 from picoagent.exec.limits import truncate_middle
+from picoagent.exec.sandbox import Sandbox
 from picoagent.exec.tool_bridge import ToolBridge
 from picoagent.observation import Observation
 from picoagent.tools.registry import ToolRegistry
@@ -27,14 +28,16 @@ CELL_NUMBER = re.compile(r"Cell In\[\d+\]")
 class CodeExecutor:
     """One kernel and one tool bridge per run; close() ends both and everything they started."""
 
-    def __init__(self, registry: ToolRegistry, workspace: Path, limits: KernelLimits):
+    def __init__(self, registry: ToolRegistry, workspace: Path, limits: KernelLimits, *, sandbox: Sandbox | None = None):
         self.workspace = workspace
         self.limits = limits
         self._bridge = ToolBridge(registry.call)
         setup_code = kernel_tools_source([tool_stub(tool) for tool in registry], self._bridge.socket_path, self._bridge.token)
         try:
             # Launching returns at once: the kernel boots while the model writes its first action.
-            self._kernel = Kernel(workspace, limits, setup_code=setup_code)
+            # In the sandbox the kernel reaches the tool bridge's socket through a shared folder.
+            sandbox = sandbox.sharing(self._bridge.socket_path.parent) if sandbox else None
+            self._kernel = Kernel(workspace, limits, setup_code=setup_code, sandbox=sandbox)
         except BaseException:
             self._bridge.close()
             raise

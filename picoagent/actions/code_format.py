@@ -19,6 +19,7 @@ from picoagent.actions.python_tools import python_prompt
 from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.exec.kernel import KernelLimits
+from picoagent.exec.sandbox import Sandbox
 from picoagent.models.base import Constraint
 from picoagent.observation import Observation
 from picoagent.tools.registry import ToolRegistry
@@ -50,7 +51,7 @@ REPAIR_HINT = "Reply with your reasoning, then exactly one block:\n```python\n# 
 class CodeFormat:
     name = "code"
 
-    def __init__(self, registry: ToolRegistry, *, workspace: Path, config: Config):
+    def __init__(self, registry: ToolRegistry, *, workspace: Path, config: Config, sandbox: Sandbox | None = None):
         # A tool named `open` or `type` would replace the built-in in the kernel and break
         # ordinary code the model writes, so such names are refused rather than shadowed.
         clashes = [tool.name for tool in registry if keyword.iskeyword(tool.name) or hasattr(builtins, tool.name)]
@@ -59,6 +60,7 @@ class CodeFormat:
         self.registry = registry
         self.workspace = workspace
         self.config = config
+        self.sandbox = sandbox
 
     def instructions(self) -> str:
         tools = "\n".join(python_prompt(tool) for tool in self.registry)
@@ -119,6 +121,7 @@ class CodeFormat:
             memory_mb=self.config.kernel_memory_mb,
             cpu_s=self.config.kernel_cpu_s,
             max_processes=self.config.kernel_max_processes,
+            max_file_mb=self.config.max_file_mb,
             output_limit=self.config.output_limit_chars,
         )
-        return CodeExecutor(self.registry, self.workspace, limits)
+        return CodeExecutor(self.registry, self.workspace, limits, sandbox=self.sandbox)

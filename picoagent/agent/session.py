@@ -11,6 +11,8 @@ from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
 from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError
+from picoagent.exec.processes import ProcessLimits
+from picoagent.exec.sandbox import choose_sandbox
 from picoagent.memory.examples import default_library
 from picoagent.models import Model, load_model
 from picoagent.tools.builtin import builtin_tools
@@ -58,19 +60,29 @@ def run_task(
     """
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
+    # Before anything is recorded: `--sandbox on` where none can be had is a config error.
+    # Only the web tool set needs the network; its browser runs outside the sandbox.
+    sandbox = choose_sandbox(config.sandbox, network="web" in config.toolsets, tmp_mb=config.max_file_mb)
     model = model or load_model(config.model, n_ctx=config.context_tokens)
     recorder = Recorder(config.runs_dir, run_id)
     workspace = Path(config.workspace) if config.workspace else recorder.run_dir / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
     workspace = workspace.resolve()
-    registry = ToolRegistry(
-        [*builtin_tools(workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars), *extra_tools],
-        output_limit=config.output_limit_chars,
+    shell_limits = ProcessLimits(
+        memory_mb=config.shell_memory_mb, cpu_s=config.shell_cpu_s, max_processes=config.shell_max_processes, max_file_mb=config.max_file_mb
     )
+    tools = builtin_tools(
+        workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars, shell_limits=shell_limits, sandbox=sandbox.sandbox
+    )
+    registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
     try:
         add_toolsets(config.toolsets, registry, workspace, config)
-        action_format = make_format(config.actions or default_action_format(model), registry, workspace=workspace, config=config)
-        recorder.event("workspace", path=str(workspace), tools=registry.names)
+        action_format = make_format(
+            config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox
+        )
+        recorder.event("workspace", path=str(workspace), tools=registry.names, sandbox=sandbox.mode, isolation=sandbox.description)
+        if on_event is not None:  # once the run is set up, so a setup error stays the only line
+            on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)

@@ -65,6 +65,7 @@ def run(
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Cap every task's time limit, in seconds."),
     examples: Optional[int] = typer.Option(None, "--examples", min=0, max=8, help="Worked examples shown before each task (default: 2 for the embedded model, 0 over the API)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Model spec for LLM-judge checks; off by default (judge checks then fail as skipped)."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
 ) -> None:
     """Run every task of the suites K times; results are appended as they finish."""
     from picoagent.actions import FORMAT_NAMES
@@ -73,15 +74,24 @@ def run(
     from picoagent.evals.results import ResultsDir, record_key
     from picoagent.evals.runner import EvalOptions, run_eval
     from picoagent.evals.tasks import load_tasks
+    from pydantic import ValidationError
+
+    from picoagent.exec.sandbox import choose_sandbox
     from picoagent.models import load_model
 
-    config = Config(**({"model": model} if model else {}))
+    try:
+        config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+    # Web tasks get the network; the line says what the others get.
+    console.print(f"[dim]{escape(choose_sandbox(config.sandbox, network=False).description)}[/dim]")
     if actions and actions not in FORMAT_NAMES:
         raise ConfigError(f"unknown action format {actions!r}: use one of {', '.join(FORMAT_NAMES)}")
     if workers > 1 and config.model.startswith("scripted"):
         raise ConfigError("a scripted model replays one stream of outputs: use --workers 1 with it")
     task_list = load_tasks(suites, tasks or None)
-    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples)
+    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox)
     out = out or default_out(suites, config.model, actions)
     results = ResultsDir(out, {**options.meta(), "judge": judge, "suites": sorted({t.suite for t in task_list})})
     # One model object for all workers; the embedded model serializes its calls itself.

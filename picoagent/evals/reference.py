@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from picoagent.evals.checkers import CheckResult, check_task
-from picoagent.evals.tasks import Task
+from picoagent.evals.tasks import ReferenceStep, Task
 from picoagent.evals.workspace import SetupError, prepared, run_command, snapshot
+from picoagent.exec.shell import reports_failure
+from picoagent.observation import Observation
+from picoagent.tools.builtin import builtin_tools
+from picoagent.tools.registry import ToolRegistry
 
 WRONG_ANSWER = "I could not work this out."
 
@@ -28,11 +32,44 @@ class Verification:
         return all(r.passed or r.skipped for r in self.reference) and any(not r.passed for r in scored_wrong)
 
 
+def step_failed(step: ReferenceStep, observation: Observation) -> bool:
+    """A step failed when its observation is an error (a tool that raised, arguments it refused)
+    or, for the shell, when the command exited non-zero or timed out: what a model should read
+    as "that did not work". The shell tool reports exit codes in its text, not as errors."""
+    return observation.is_error or (step.tool == "shell" and reports_failure(observation.text))
+
+
+def replay_steps(task: Task, workspace: Path) -> list[Observation]:
+    """Run the reference steps with the built-in tools a run has; one observation per step.
+
+    A step that fails without `expect_error`, or one marked `expect_error` that succeeds,
+    is a SetupError naming the task and the step.
+    """
+    steps = task.reference.steps if task.reference else []
+    registry = ToolRegistry(builtin_tools(workspace))
+    observations: list[Observation] = []
+    try:
+        for number, step in enumerate(steps, 1):
+            observation = registry.call(step.tool, step.args)
+            failed = step_failed(step, observation)
+            where = f"{task.key}: reference step {number} ({step.tool})"
+            if failed and not step.expect_error:
+                raise SetupError(f"{where} failed: {observation.text.strip()[-300:]}")
+            if step.expect_error and not failed:
+                raise SetupError(f"{where} is marked expect_error but succeeded: {observation.text.strip()[-300:]}")
+            observations.append(observation)
+    finally:
+        registry.close()
+    return observations
+
+
 def apply_reference(task: Task, workspace: Path) -> str | None:
     """Run the reference solution in a prepared workspace and return its answer."""
     reference = task.reference
     if reference is None:
         raise SetupError(f"{task.key} has no reference solution")
+    if reference.steps:
+        return replay_steps(task, workspace)[-1].final_answer
     if reference.patch:
         patch_file = workspace / ".reference.patch"
         patch_file.write_text(reference.patch)

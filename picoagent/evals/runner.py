@@ -43,6 +43,8 @@ class EvalOptions:
     timeout: float | None = None
     # Worked examples shown before each task (None: the model's default; see Config.examples).
     examples: int | None = None
+    # Sandbox mode for every run (None: Config's default, from PICOAGENT_SANDBOX or auto).
+    sandbox: str | None = None
     # Past the task's timeout, how long a run may take to stop (a kernel interrupted, then
     # restarted), and then, cancelled, to stop after all before it is abandoned.
     guard_grace_s: float = 30.0
@@ -137,6 +139,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 max_steps=max_steps,
                 max_wall_s=timeout,
                 examples=options.examples,
+                **({"sandbox": options.sandbox} if options.sandbox else {}),
             )
             tools = task.tools(workspace) if task.tools else []
             run_id, deadline = new_run_id(), (eval_deadline or Deadline()).within(timeout)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from picoagent.actions.json_format import THOUGHT_MAX
 from picoagent.errors import ConfigError
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -106,12 +107,42 @@ Check = Annotated[
 ]
 
 
+class ReferenceStep(_Strict):
+    """One format-neutral tool call of a reference solution, as the model would write it.
+
+    Mirrors memory.examples.ExampleStep without the observation: replaying the step with
+    the real tools produces it. `expect_error` marks a deliberate mistake (a wrong path, a
+    wrong column) that the next steps repair; the step must then fail (see reference.py).
+    """
+
+    thought: str = Field(min_length=1, max_length=THOUGHT_MAX)
+    tool: str = Field(min_length=1)
+    args: dict[str, Any] = Field(default_factory=dict)
+    expect_error: bool = False
+
+
 class Reference(_Strict):
-    """A known-good solution: the checker tests run it and expect every check to pass."""
+    """A known-good solution: the checker tests run it and expect every check to pass.
+
+    Either shell `commands` (and/or a `patch`), or `steps`: tool calls replayed with the
+    built-in tools, the last one calling final_answer, whose argument is the answer.
+    """
 
     patch: str | None = Field(default=None, description="a unified diff applied with `git apply`")
     commands: list[str] = Field(default_factory=list)
     answer: str | None = Field(default=None, description="default: the last command's standard output, stripped")
+    steps: list[ReferenceStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _steps_stand_alone(self) -> Reference:
+        if not self.steps:
+            return self
+        if self.patch or self.commands or self.answer is not None:
+            raise ValueError("a reference has either steps or commands/patch/answer, not both")
+        finals = [index for index, step in enumerate(self.steps) if step.tool == "final_answer"]
+        if finals != [len(self.steps) - 1]:
+            raise ValueError("the last reference step, and only the last, must call final_answer")
+        return self
 
 
 class Task(_Strict):

@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 KILL_ROUNDS = 50  # a fork bomb refills freed slots; each round kills what is there now
@@ -87,11 +88,11 @@ class PidsCgroup:
             pass
         return 0
 
-    def kill_all(self, *, keep: int | None = None) -> int:
-        """SIGKILL every process in the cgroup except `keep`; returns how many were killed."""
+    def kill_all(self, *, keep: Collection[int] = ()) -> int:
+        """SIGKILL every process in the cgroup except those in `keep`; returns how many were killed."""
         killed: set[int] = set()
         for _ in range(KILL_ROUNDS):
-            targets = [pid for pid in self.pids() if pid != keep]
+            targets = [pid for pid in self.pids() if pid not in keep]
             if not targets:
                 break
             for pid in targets:

@@ -1,9 +1,10 @@
 """A Jupyter kernel in its own process: start, execute with a timeout, interrupt, restart, kill.
 
 The engine launches ipykernel itself and talks to it with jupyter_client's blocking client,
-rather than through KernelManager, so that it owns the process: it joins the process to a
-pids cgroup and sets rlimits from the parent right after launch (no preexec_fn in a
-threaded engine), and it kills the whole process group and cgroup at the end. The
+rather than through KernelManager, so that it owns the process: the child joins a pids
+cgroup and sets its rlimits before it runs anything (picoagent/exec/processes.py), it may
+run under bubblewrap (picoagent/exec/sandbox.py), and the engine kills the whole process
+group and cgroup at the end. The
 connection uses ZeroMQ over unix sockets in a private 0700 directory, so no TCP port is
 opened and none can be raced for.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import resource
 import shutil
 import signal
 import subprocess
@@ -30,10 +30,8 @@ from picoagent.errors import PicoagentError
 from picoagent.exec.cgroup import PidsCgroup
 from picoagent.exec.environment import command_env
 from picoagent.exec.kernel_output import KernelOutput, OutputCollector
-
-# Set in the kernel's environment (and inherited by its children) to the engine's pid,
-# so that leftover processes can be found and counted.
-KERNEL_MARKER = "PICOAGENT_KERNEL"
+from picoagent.exec.processes import KERNEL_MARKER, child_setup, reap_leftovers
+from picoagent.exec.sandbox import Sandbox, sandboxed_pids
 
 # Plain tracebacks without colours: one short chunk per frame, easy to trim for the model.
 KERNEL_SETUP = """
@@ -54,6 +52,7 @@ class KernelLimits:
     memory_mb: int | None = 4096
     cpu_s: int | None = 600
     max_processes: int | None = 128
+    max_file_mb: int | None = 1024
     output_limit: int = 6000
 
 
@@ -72,11 +71,12 @@ class Execution:
 
 
 class Kernel:
-    def __init__(self, cwd: Path, limits: KernelLimits = KernelLimits(), *, setup_code: str = ""):
+    def __init__(self, cwd: Path, limits: KernelLimits = KernelLimits(), *, setup_code: str = "", sandbox: Sandbox | None = None):
         self.cwd = cwd
         self.limits = limits
         self.setup_code = setup_code
         self._dir = Path(tempfile.mkdtemp(prefix="picoagent-kernel-"))
+        self.sandbox = sandbox.sharing(self._dir) if sandbox else None
         self._starts = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.client: BlockingKernelClient | None = None
@@ -95,6 +95,8 @@ class Kernel:
             return "none (disabled)"
         if self.cgroup is not None:
             return f"pids cgroup {self.cgroup.path} (pids.max={self.limits.max_processes})"
+        if self.sandbox is not None:
+            return "the sandbox's PID namespace, without a process count limit (no writable pids cgroup)"
         if os.geteuid() != 0:
             return f"RLIMIT_NPROC (this user's tasks + {self.limits.max_processes})"
         return "none: running as root without a writable pids cgroup"
@@ -124,34 +126,38 @@ class Kernel:
         command = [
             sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file),
             "--HistoryManager.enabled=False",  # no sqlite file shared between kernels, no writer thread
-            f"--IPKernelApp.parent_handle={os.getpid()}",  # the kernel exits if the engine dies without closing it
         ]  # fmt: skip
+        if self.sandbox is None:
+            # The kernel exits if the engine dies without closing it. In the sandbox its parent
+            # is bwrap (pid 1 there), which ipykernel would take for a dead parent; bwrap's
+            # --die-with-parent does this job instead.
+            command.append(f"--IPKernelApp.parent_handle={os.getpid()}")
+        reap_leftovers()
         self.process = subprocess.Popen(
-            command,
+            self.sandbox.wrap(command, self.cwd) if self.sandbox else command,
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so that closing kills its children too
+            # Limits are set in the child before exec, so bwrap's own children inherit them too.
+            preexec_fn=child_setup(
+                memory_mb=self.limits.memory_mb,
+                cpu_s=self.limits.cpu_s,
+                max_file_mb=self.limits.max_file_mb,
+                cgroup=self.cgroup,
+                max_processes=self.limits.max_processes,
+            ),
         )
-        self._apply_limits(self.process.pid)
         self.client = BlockingKernelClient(connection_file=str(connection_file))
         self.client.load_connection_file()
         self.client.start_channels(hb=False)  # liveness comes from the process itself
 
-    def _apply_limits(self, pid: int) -> None:
-        if self.cgroup is not None:
-            self.cgroup.add(pid)
-        elif self.limits.max_processes is not None and os.geteuid() != 0:
-            tasks = _tasks_of_user(os.geteuid()) + self.limits.max_processes
-            resource.prlimit(pid, resource.RLIMIT_NPROC, (tasks, tasks))
-        if self.limits.memory_mb:
-            memory = self.limits.memory_mb << 20
-            resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
-        if self.limits.cpu_s:
-            # SIGXCPU at the soft limit, SIGKILL at the hard one if that is ignored.
-            resource.prlimit(pid, resource.RLIMIT_CPU, (self.limits.cpu_s, self.limits.cpu_s + 5))
+    def _kernel_pids(self) -> list[int]:
+        """The launched process and, in the sandbox, bwrap's processes down to the kernel, which is last."""
+        assert self.process is not None
+        return sandboxed_pids(self.process.pid) if self.sandbox else [self.process.pid]
 
     def _wait_ready(self) -> None:
         """Wait until the kernel answers and its output channel is connected.
@@ -209,7 +215,7 @@ class Kernel:
         if outcome == "timeout":
             execution.timed_out = True
             # The kernel alone: background processes from earlier steps are not this step's to stop.
-            self.process.send_signal(signal.SIGINT)
+            os.kill(self._kernel_pids()[-1], signal.SIGINT)
             outcome = self._collect(request, collector, self.limits.interrupt_grace_s)
             if outcome == "done":
                 execution.notes.append(
@@ -222,7 +228,7 @@ class Kernel:
         elif outcome == "done":
             self._shell_reply(request, 1.0)  # consume it so replies never pile up
         if self.cgroup and self.cgroup.limit_hits() > limit_hits:
-            killed = self.cgroup.kill_all(keep=self.process.pid)
+            killed = self.cgroup.kill_all(keep=self._kernel_pids())
             execution.notes.append(
                 f"The process limit ({self.limits.max_processes} processes and threads) was reached; "
                 f"{killed} processes other than the kernel were killed."
@@ -255,6 +261,8 @@ class Kernel:
         code = self.process.poll()
         if code is None:
             return "still running"
+        if self.sandbox is not None and code > 128:  # bwrap exits 128 + the signal that killed the kernel
+            code = 128 - code
         if code == -signal.SIGXCPU:
             return f"it used up its CPU time limit of {self.limits.cpu_s}s"
         if code == -signal.SIGKILL:
@@ -291,16 +299,3 @@ class Kernel:
             self.cgroup.remove()
             self.cgroup = None
         shutil.rmtree(self._dir, ignore_errors=True)
-
-
-def _tasks_of_user(uid: int) -> int:
-    """Processes plus threads `uid` has now: RLIMIT_NPROC counts them all, not just the kernel's."""
-    count = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if int(fields["Uid"].split()[1]) == uid:
-            count += int(fields["Threads"])
-    return count

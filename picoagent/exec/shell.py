@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
+import secrets
 import signal
 import subprocess
 import threading
@@ -13,7 +15,10 @@ from pathlib import Path
 
 from picoagent.deadline import tool_timeout, wait_for_exit, why_stopped
 from picoagent.exec.environment import command_env
-from picoagent.exec.limits import HeadTail, apply_rlimits, truncate_middle
+from picoagent.exec.cgroup import PidsCgroup
+from picoagent.exec.limits import HeadTail, truncate_middle
+from picoagent.exec.processes import SHELL_MARKER, ProcessLimits, child_setup, kill_step, reap_leftovers
+from picoagent.exec.sandbox import Sandbox
 
 
 @dataclass
@@ -33,6 +38,15 @@ class ShellResult:
         else:
             status = f"[exit code {self.exit_code}]"
         return f"{self.output.rstrip()}\n{status}" if self.output.strip() else f"(no output)\n{status}"
+
+
+# The status line describe() ends with when the command did not succeed.
+_FAILED_STATUS = re.compile(r"\[(?:exit code (?!0\])-?\d+|(?:timed out|stopped) after [^\]]*)\]\Z")
+
+
+def reports_failure(described: str) -> bool:
+    """Whether a shell observation (ShellResult.describe()) ends in a non-zero exit code, a timeout or a stop at the deadline."""
+    return _FAILED_STATUS.search(described.rstrip()) is not None
 
 
 class _BoundedReader(threading.Thread):
@@ -56,41 +70,69 @@ def run_shell(
     *,
     timeout_s: float = 30.0,
     output_limit: int = 6000,
-    memory_bytes: int | None = 4 << 30,
+    limits: ProcessLimits = ProcessLimits(),
+    sandbox: Sandbox | None = None,
     env: dict[str, str] | None = None,
 ) -> ShellResult:
     """Run `command` with bash in `cwd`; stdout and stderr are interleaved as a terminal shows them.
 
-    The command gets its own process group so a timeout kills everything it started,
-    no stdin (a prompt for input ends instead of hanging), and an address-space limit.
+    The command gets no stdin (a prompt for input ends instead of hanging), the limits of
+    `limits`, and, given a sandbox, bubblewrap around it. Whatever it started is killed
+    when it ends: its process group, its pids cgroup (setsid'd daemons too), or, where no
+    cgroup exists, every process still carrying this step's environment marker.
     """
     timeout_s = tool_timeout(timeout_s)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=env if env is not None else command_env(),
-        preexec_fn=lambda: apply_rlimits(memory_bytes, None),
-    )
+    reap_leftovers()
+    cgroup = PidsCgroup.create(limits.max_processes) if limits.max_processes else None
+    marker = f"{os.getpid()}:{secrets.token_hex(6)}"
+    env = {**(env if env is not None else command_env()), SHELL_MARKER: marker}
+    argv = ["bash", "-c", command]
+    try:
+        process = subprocess.Popen(
+            sandbox.wrap(argv, cwd) if sandbox else argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            preexec_fn=child_setup(
+                memory_mb=limits.memory_mb,
+                cpu_s=limits.cpu_s,
+                max_file_mb=limits.max_file_mb,
+                cgroup=cgroup,
+                max_processes=limits.max_processes,
+            ),
+        )
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
     reader = _BoundedReader(process.stdout, output_limit)
     reader.start()
     try:
         timed_out = not wait_for_exit(process, timeout_s)
     finally:
-        # Kill the whole group: on timeout, and also any background children left behind.
+        # Kill everything it started: on timeout, and also background children and daemons left behind.
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if cgroup is not None:
+            limit_hits = cgroup.limit_hits()
+            cgroup.remove()
+        else:
+            limit_hits = 0
+            kill_step(marker)
         process.wait()
     reader.join(timeout=2)
     process.stdout.close()
+    output = reader.output.text()
+    if limit_hits:
+        output += f"\n[the process limit ({limits.max_processes} processes and threads) was reached {limit_hits} times; further forks failed]"
     return ShellResult(
-        output=truncate_middle(reader.output.text(), output_limit),
+        output=truncate_middle(output, output_limit),
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,

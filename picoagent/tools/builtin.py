@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from picoagent.exec.processes import ProcessLimits
+from picoagent.exec.sandbox import Sandbox
 from picoagent.exec.shell import run_shell
 from picoagent.tools.registry import Tool
 
@@ -38,14 +40,21 @@ def final_answer_tool() -> Tool:
     return Tool.from_function(final_answer, ends_run=True)
 
 
-def shell_tool(workspace: Path, *, timeout_s: float = 30.0, output_limit: int = 6000) -> Tool:
+def shell_tool(
+    workspace: Path,
+    *,
+    timeout_s: float = 30.0,
+    output_limit: int = 6000,
+    limits: ProcessLimits = ProcessLimits(),
+    sandbox: Sandbox | None = None,
+) -> Tool:
     def shell(command: str) -> str:
         """Run a bash command in the workspace and return its output and exit code.
 
         Args:
             command: The bash command line to run, e.g. `ls -la` or `wc -l data.csv`.
         """
-        return run_shell(command, workspace, timeout_s=timeout_s, output_limit=output_limit).describe()
+        return run_shell(command, workspace, timeout_s=timeout_s, output_limit=output_limit, limits=limits, sandbox=sandbox).describe()
 
     return Tool.from_function(shell)
 
@@ -106,9 +115,16 @@ def file_tools(workspace: Path) -> list[Tool]:
     return [Tool.from_function(fn) for fn in (read_file, write_file, edit_file)]
 
 
-def builtin_tools(workspace: Path, *, shell_timeout_s: float = 30.0, output_limit: int = 6000) -> list[Tool]:
+def builtin_tools(
+    workspace: Path,
+    *,
+    shell_timeout_s: float = 30.0,
+    output_limit: int = 6000,
+    shell_limits: ProcessLimits = ProcessLimits(),
+    sandbox: Sandbox | None = None,
+) -> list[Tool]:
     return [
-        shell_tool(workspace, timeout_s=shell_timeout_s, output_limit=output_limit),
+        shell_tool(workspace, timeout_s=shell_timeout_s, output_limit=output_limit, limits=shell_limits, sandbox=sandbox),
         *file_tools(workspace),
         final_answer_tool(),
     ]

@@ -130,9 +130,11 @@ def fit(
 
         def on_progress(update: FitProgress) -> None:
             status = f"loss {update.loss:.3f}  {update.sequence_tokens_per_s:.0f} tok/s"
+            minutes, seconds = divmod(int(update.eta_s), 60)
             if update.val_loss is not None:
                 progress.console.print(f"step {update.step}: validation loss {update.val_loss:.3f}")
-            minutes, seconds = divmod(int(update.eta_s), 60)
+            elif not console.is_terminal and update.step % 10 == 0:  # a log file gets a line now and then instead of a bar
+                console.print(f"step {update.step}/{update.total_steps}: {status}, {minutes}:{seconds:02d} left")
             progress.update(bar, total=update.total_steps, completed=update.step, status=status, left=f"{minutes}:{seconds:02d}")
 
         report = run_fit(data, out, base_path, options, resume=resume, on_progress=on_progress)
@@ -146,12 +148,17 @@ def fit(
 @train_app.command("export")
 def export(
     adapter: Path = typer.Argument(..., help="An adapter directory from `picoagent train fit`."),
-    out: Path = typer.Option(..., "--out", "-o", help="The LoRA GGUF to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="The GGUF to write."),
     base: str = typer.Option("local", "--base", help=BASE_HELP + " The adapter is checked against it."),
+    merge: bool = typer.Option(False, "--merge", help="Write a whole model with the adapter merged in (adapted weights as Q8_0) instead of an adapter."),
 ) -> None:
-    """Write a llama.cpp LoRA adapter GGUF; run it with --model local+adapter:FILE.gguf."""
+    """Write a llama.cpp LoRA adapter GGUF (run it with --model local+adapter:FILE.gguf), or a merged model."""
     _require_train_extra("gguf", "safetensors")
-    from picoagent.train.export import export_adapter
+    from picoagent.train.export import export_adapter, export_merged
 
+    if merge:
+        written = export_merged(adapter, out, _base_gguf(base))
+        console.print(f"wrote {out}: {written['merged']} weights merged, {written['bytes'] / 1e6:.0f} MB; run it with --model local:{out}")
+        return
     written = export_adapter(adapter, out, _base_gguf(base))
     console.print(f"wrote {out}: {written['tensors']} tensors, rank {written['rank']}, {written['bytes'] / 1e6:.1f} MB; run it with --model local+adapter:{out}")

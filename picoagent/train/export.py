@@ -86,3 +86,48 @@ def export_adapter(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, o
     writer.close()
     partial.replace(out)
     return {"path": str(out), "tensors": len(tensors), "rank": rank, "alpha": alpha, "architecture": architecture, "bytes": out.stat().st_size}
+
+
+def export_merged(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, object]:
+    """Write a whole model: the base GGUF with the adapter merged into its weights.
+
+    Every key of the base, its tokenizer included, is copied verbatim, so the merged model
+    tokenizes exactly as the base does (rebuilding a GGUF from a transformers directory loses
+    token types; see ../shared/notes). Adapted weights become base + (alpha / r)·B·A, stored
+    as Q8_0; every other tensor keeps its bytes and quantization.
+    """
+    import gguf
+    import numpy as np
+    from gguf import quants
+
+    tensors, alpha, rank = adapter_tensors(adapter_dir)
+    deltas = {name.removesuffix(".lora_a"): (value, tensors[name.removesuffix("_a") + "_b"]) for name, value in tensors.items() if name.endswith(".lora_a")}
+    reader = gguf.GGUFReader(str(base_gguf))
+    architecture = reader.fields["general.architecture"].contents()
+    missing = sorted(set(deltas) - {tensor.name for tensor in reader.tensors})
+    if missing:
+        raise ConfigError(f"the adapter was made for another base: {base_gguf.name} has no tensor {missing[0]}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    writer = gguf.GGUFWriter(str(partial), architecture)
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":  # written by the writer itself
+            continue
+        value_type = field.types[0]
+        writer.add_key_value(key, field.contents(), value_type, sub_type=field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None)
+    for tensor in reader.tensors:
+        if tensor.name in deltas:
+            lora_a, lora_b = deltas[tensor.name]
+            weight = quants.dequantize(tensor.data, tensor.tensor_type) + (alpha / rank) * (lora_b @ lora_a)
+            if tuple(weight.shape) != (lora_b.shape[0], lora_a.shape[1]):
+                raise ConfigError(f"the adapter was made for another base: {tensor.name} has shape {tuple(weight.shape)}")
+            merged = quants.quantize(weight.astype(np.float32), gguf.GGMLQuantizationType.Q8_0)
+            writer.add_tensor(tensor.name, merged, raw_shape=merged.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        else:
+            writer.add_tensor(tensor.name, tensor.data, raw_shape=tensor.data.shape, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    partial.replace(out)
+    return {"path": str(out), "merged": len(deltas), "rank": rank, "alpha": alpha, "architecture": architecture, "bytes": out.stat().st_size}

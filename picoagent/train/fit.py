@@ -23,6 +23,7 @@ import resource
 import shutil
 import signal
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -106,7 +107,11 @@ def load_base(gguf: Path) -> Any:
     """The GGUF's weights as an fp32 transformers model, cached as safetensors after the first load."""
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.set_verbosity_error()  # its per-tensor loading bar and deprecation notes are noise here
+    transformers_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     if not gguf.is_file():
         raise ConfigError(f"base model not found: {gguf}")
     cached = cache_dir().parent / "train" / f"base-{file_sha256(gguf)[:16]}"

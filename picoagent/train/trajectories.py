@@ -4,7 +4,8 @@ A scripted model writes the reference steps as the run's ActionFormat renders th
 (`render_call`), and the real tools run them, so every observation is real. A run is an
 ordinary eval run of the task (`picoagent.evals.runner.run_one`), recorded as an ordinary
 trace under `OUT/<format>/runs/` and as a line of `OUT/<format>/results.jsonl`; only runs
-whose checks pass become training data (`picoagent train dataset` reads that file the way
+whose checks pass, and whose steps failed exactly where the reference planned a mistake,
+become training data (`picoagent train dataset` reads that file the way
 it reads any eval's results).
 """
 
@@ -20,12 +21,15 @@ from picoagent.actions import make_format
 from picoagent.actions.base import ActionFormat, ToolCall
 from picoagent.config import Config
 from picoagent.errors import ConfigError
+from picoagent.evals.reference import step_failed
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.runner import EvalOptions, run_one
 from picoagent.evals.tasks import Task
 from picoagent.models.scripted import ScriptedModel
+from picoagent.observation import Observation
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
+from picoagent.trace.recorder import read_events
 
 REFERENCE_MODEL = "reference"
 
@@ -41,6 +45,26 @@ def reference_outputs(task: Task, action_format: ActionFormat) -> list[str]:
     if task.reference is None or not task.reference.steps:
         raise ConfigError(f"{task.key} has no reference steps to replay")
     return [action_format.render_call(ToolCall(thought=step.thought, tool=step.tool, args=dict(step.args))) for step in task.reference.steps]
+
+
+def off_plan(task: Task, trace_path: str) -> str | None:
+    """Why the recorded run did not go as the reference planned, or None.
+
+    Checks only judge the end. A deliberate mistake that did not fail, or a step that failed
+    unplanned, would teach the model to carry on as if nothing had happened.
+    """
+    assert task.reference is not None
+    steps = [event for event in read_events(trace_path) if event["type"] == "step"]
+    if len(steps) != len(task.reference.steps):
+        return f"the run took {len(steps)} steps, the reference {len(task.reference.steps)}"
+    for number, (planned, step) in enumerate(zip(task.reference.steps, steps), 1):
+        shown = step.get("observation")
+        if shown is None:
+            return f"step {number} was not run: {step.get('error', 'no action')}"
+        failed = step_failed(planned, Observation(text=shown["text"], is_error=shown["is_error"]))
+        if failed != planned.expect_error:
+            return f"step {number} {'failed' if failed else 'succeeded'} against the plan: {shown['text'][-200:]}"
+    return None
 
 
 def replay(
@@ -62,7 +86,9 @@ def replay(
         outputs = reference_outputs(task, renderer)
         # One step more than the reference needs, so the step limit never cuts a replay short.
         task = task.model_copy(update={"limits": task.limits.model_copy(update={"max_steps": max(task.limits.max_steps, len(outputs) + 1)})})
-        return run_one(task, 0, ScriptedModel(outputs, name=REFERENCE_MODEL), options, out / "runs")
+        record = run_one(task, 0, ScriptedModel(outputs, name=REFERENCE_MODEL), options, out / "runs")
+        reason = off_plan(task, record["trace_path"]) if record["passed"] else None
+        return {**record, "passed": False, "error": f"off plan: {reason}"} if reason else record
 
     with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="replay") as pool:
         futures = [pool.submit(one, task) for task in pending]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
 from picoagent.trace.recorder import read_events
 from tests.conftest import action
+from tests.heldout import names_in, suite_names_among
 
 BUILTINS = ["shell", "read_file", "write_file", "edit_file", "final_answer"]
 
@@ -55,16 +55,9 @@ def test_every_shipped_example_is_a_valid_solved_task(tmp_path: Path) -> None:
 def test_no_example_uses_a_file_or_folder_name_of_the_eval_suites() -> None:
     # The eval baselines are measured with the examples on: an example that names a suite's
     # file would hand the model that task's command.
-    from picoagent.evals.tasks import SUITES_DIR
-
-    text = DEFAULT_LIBRARY.read_text()
-    names = set(re.findall(r"\b[a-z][\w-]*\.(?:txt|md|log|csv|json|db|sh|py|conf|ini|gz|zip|png|jpg|sql|html)\b", text)) | set(re.findall(r"\b[a-z][\w-]{2,}/", text))
-    names -= {"tar.gz"}  # the archive format, not a name
-    suite_text = "\n".join(
-        path.read_text(errors="ignore") for path in SUITES_DIR.rglob("*") if path.is_file() and path.suffix not in {".pdf", ".png", ".pyc"}
-    )
+    names = names_in(DEFAULT_LIBRARY.read_text())
     assert len(names) > 30
-    assert sorted(name for name in names if re.search(rf"(?<![\w-]){re.escape(name)}", suite_text)) == []
+    assert suite_names_among(names) == []
 
 
 def test_selection_prefers_rare_shared_words_and_puts_the_best_last() -> None:

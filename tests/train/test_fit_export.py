@@ -79,11 +79,11 @@ def greedy_llama(local_model, ids: list[int], count: int) -> list[int]:
     return tokens
 
 
-def test_the_exported_adapter_runs_in_llama_cpp_as_it_ran_in_torch(tmp_path: Path) -> None:
+def test_the_exported_adapter_and_merged_model_run_in_llama_cpp_as_in_torch(tmp_path: Path) -> None:
     from peft import LoraConfig, get_peft_model
 
     from picoagent.models import load_model
-    from picoagent.train.export import export_adapter
+    from picoagent.train.export import export_adapter, export_merged
     from picoagent.train.fit import TARGET_MODULES, load_base
 
     # Trained adapters start from B = 0; a random one changes the outputs, so agreement means something.
@@ -97,10 +97,14 @@ def test_the_exported_adapter_runs_in_llama_cpp_as_it_ran_in_torch(tmp_path: Pat
     written = export_adapter(tmp_path / "adapter", tmp_path / "adapter.gguf", default_model_path())
     assert written["tensors"] == 18 * 7 * 2 and written["architecture"] == "gemma3"
 
+    export_merged(tmp_path / "adapter", tmp_path / "merged.gguf", default_model_path())
     tuned = load_model(f"local+adapter:{tmp_path / 'adapter.gguf'}", n_ctx=512)
+    merged = load_model(f"local:{tmp_path / 'merged.gguf'}", n_ctx=512)
     assert tuned.name == "local:gemma-3-270m-q4_k_m.gguf+adapter:adapter.gguf"
     prompts = ["The capital of France is", "def fibonacci(n):", "<start_of_turn>user\nList three colors.<end_of_turn>\n<start_of_turn>model\n"]
-    agree = changed = 0
+    text = 'Spaces   and\ttabs {"a": 1} <start_of_turn>model\n ünïcode 日本'
+    assert merged.llm.tokenize(text.encode(), special=True) == tuned.llm.tokenize(text.encode(), special=True), "the merged model keeps the base's tokenizer"
+    agree = merged_agree = changed = 0
     model.eval()
     for prompt in prompts:
         ids = tuned.llm.tokenize(prompt.encode(), add_bos=True, special=True)
@@ -108,9 +112,11 @@ def test_the_exported_adapter_runs_in_llama_cpp_as_it_ran_in_torch(tmp_path: Pat
         with model.disable_adapter():
             base_tokens = greedy_torch(model, ids, 12)
         agree += torch_tokens == greedy_llama(tuned, ids, 12)
+        merged_agree += torch_tokens == greedy_llama(merged, ids, 12)
         changed += torch_tokens != base_tokens
     assert changed >= 1, "the adapter changes what the model writes"
     assert agree == 3, f"llama.cpp with the adapter agreed with torch on {agree} of 3 prompts"
+    assert merged_agree == 3, f"the merged model agreed with torch on {merged_agree} of 3 prompts"
 
 
 def test_an_adapter_for_another_base_is_refused_by_name(tmp_path: Path) -> None:

@@ -1,0 +1,36 @@
+"""run_task's sandbox: chosen once per run, announced in one line, recorded, and applied to shell."""
+
+from __future__ import annotations
+
+import pytest
+
+from picoagent.agent.session import run_task
+from picoagent.config import Config
+from picoagent.exec.sandbox import choose_sandbox
+from picoagent.models.scripted import ScriptedModel
+from picoagent.trace.recorder import read_events
+from tests.conftest import action
+
+SHADOW = action("shell", command="cat /etc/shadow 2>/dev/null | grep -c root:")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_the_run_says_records_and_applies_its_sandbox(config: Config, mode: str) -> None:
+    if mode == "on" and choose_sandbox("auto", network=False).sandbox is None:
+        pytest.skip("bubblewrap cannot build a sandbox here")
+    events = []
+    config = config.model_copy(update={"sandbox": mode})
+    result = run_task("x", config, model=ScriptedModel([SHADOW, action("final_answer", answer="x")]), on_event=lambda kind, data: events.append((kind, data)))
+    announced = [data["description"] for kind, data in events if kind == "sandbox"]
+    assert len(announced) == 1 and announced[0].startswith(f"sandbox: {mode} ")
+    trace = read_events(result.trace_path)
+    assert trace[0]["type"] == "workspace" and trace[0]["sandbox"] == mode
+    shadow_lines = next(e for e in trace if e["type"] == "step")["observation"]["text"].splitlines()[0]
+    assert (shadow_lines == "0") == (mode == "on")  # root outside the sandbox reads it
+
+
+def test_bad_sandbox_mode_from_the_environment_is_a_validation_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PICOAGENT_SANDBOX", "maybe")
+    with pytest.raises(ValueError, match="sandbox"):
+        Config()

@@ -1,0 +1,119 @@
+"""The task factory: every family's tasks verify, generation is deterministic, the suites stay held out."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from picoagent.errors import ConfigError
+from picoagent.evals.reference import replay_steps, step_failed, verify
+from picoagent.evals.tasks import load_suite
+from picoagent.evals.workspace import prepared
+from picoagent.train.factory import FAMILIES, generate_tasks, write_suites
+from tests.heldout import names_in, sentences, suite_names_among, suite_sentences
+
+LOOK_COMMANDS = ("ls", "head", "find", "cat", "jq '.[0]'", "grep -n", "git log", "sqlite3")
+
+
+def replayed(task):
+    """The task's reference steps run in a fresh workspace: their observations."""
+    with tempfile.TemporaryDirectory(prefix="picoagent-factory-") as tmp:
+        workspace = Path(tmp).resolve()
+        with prepared(task, workspace):
+            return replay_steps(task, workspace)
+
+
+def check_task(task) -> None:
+    outcome = verify(task)
+    assert outcome.error is None, f"{task.id}: {outcome.error}"
+    assert all(r.passed for r in outcome.reference), f"{task.id}: {[r.detail for r in outcome.reference if not r.passed]}"
+    assert not all(r.passed for r in outcome.wrong), f"{task.id}: a wrong answer passes"
+    observations = replayed(task)
+    answer = observations[-1].final_answer
+    if any(check.type in ("answer", "numeric") for check in task.checks):
+        # Stop once the answer has been seen: the observation right before final_answer holds it.
+        assert answer in observations[-2].text, f"{task.id}: {answer!r} is not in the last observation {observations[-2].text[:200]!r}"
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_writes_tasks_that_verify(family):
+    for task in generate_tasks([family], 2, seed=11):
+        check_task(task)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_larger_sample_of_every_family_verifies(family):
+    for seed in (1, 2, 3):
+        for task in generate_tasks([family], 10, seed=seed):
+            check_task(task)
+
+
+def test_generation_is_deterministic_and_spread_evenly():
+    first = generate_tasks(None, 3 * len(FAMILIES), seed=7)
+    again = generate_tasks(None, 3 * len(FAMILIES), seed=7)
+    other = generate_tasks(None, 3 * len(FAMILIES), seed=8)
+    assert [t.model_dump() for t in first] == [t.model_dump() for t in again]
+    assert [t.instruction for t in first] != [t.instruction for t in other]
+    assert len({t.id for t in first} | {t.id for t in other}) == 6 * len(FAMILIES), "ids are unique across seeds too"
+    assert {family: sum(t.suite == family for t in first) for family in FAMILIES} == dict.fromkeys(FAMILIES, 3)
+    assert first[0].id == f"{first[0].suite}-s7-0"
+
+
+def test_unknown_families_are_a_clear_error():
+    with pytest.raises(ConfigError, match="unknown task families: nope"):
+        generate_tasks(["nope"], 3, seed=0)
+
+
+def test_each_family_varies_its_wording_names_and_answers():
+    for family in FAMILIES:
+        tasks = generate_tasks([family], 40, seed=3)
+        openings = {" ".join(t.instruction.split()[:3]) for t in tasks}
+        assert len({t.instruction for t in tasks}) == 40, family
+        assert len(openings) >= 4, f"{family}: {openings}"
+        thoughts = [step.thought for t in tasks for step in t.reference.steps]
+        assert len(set(thoughts)) >= len(thoughts) // 4, f"{family}: thoughts repeat too much"
+
+
+def test_behaviours_are_taught_in_the_intended_shares():
+    tasks = generate_tasks(None, 20 * len(FAMILIES), seed=5)
+    with_mistake = [t for t in tasks if any(step.expect_error for step in t.reference.steps)]
+    looking = [t for t in tasks if len(t.reference.steps) > 2 and t.reference.steps[0].args.get("command", "").startswith(LOOK_COMMANDS) or t.reference.steps[0].tool == "read_file"]
+    assert 0.12 <= len(with_mistake) / len(tasks) <= 0.32, len(with_mistake) / len(tasks)
+    assert len(looking) / len(tasks) >= 0.4, len(looking) / len(tasks)
+    for task in with_mistake:
+        first_error = next(i for i, step in enumerate(task.reference.steps) if step.expect_error)
+        assert not task.reference.steps[first_error + 1].expect_error, f"{task.id}: a mistake is followed by a step that finds the truth"
+
+
+def test_steps_fit_the_bounds_of_the_action_formats():
+    for task in generate_tasks(None, 10 * len(FAMILIES), seed=9):
+        for step in task.reference.steps:
+            assert len(step.thought) <= 300
+            assert len(step.args.get("command", "")) <= 600, task.id
+            assert len(step.args.get("content", "")) <= 4000, task.id
+
+
+def test_written_suites_load_back_unchanged(tmp_path):
+    tasks = generate_tasks(None, 2 * len(FAMILIES), seed=4)
+    paths = write_suites(tasks, tmp_path)
+    assert sorted(path.parent.name for path in paths) == sorted(FAMILIES)
+    loaded = [task for path in paths for task in load_suite(path.parent)]
+    strip = {"source"}
+    assert sorted((t.model_dump(exclude=strip) for t in loaded), key=str) == sorted((t.model_dump(exclude=strip) for t in tasks), key=str)
+
+
+def test_generated_tasks_use_no_file_name_folder_name_or_sentence_of_the_eval_suites():
+    names: set[str] = set()
+    instruction_sentences: set[str] = set()
+    for seed in range(6):
+        for task in generate_tasks(None, 30 * len(FAMILIES), seed=seed):
+            text = "\n".join([task.instruction, *task.setup.files, *task.setup.commands, *(str(step.args) for step in task.reference.steps)])
+            text += "\n".join(path for commit in task.setup.repo for path in commit.files)
+            names |= names_in(text)
+            instruction_sentences |= sentences(task.instruction)
+    assert len(names) > 200 and len(instruction_sentences) > 500
+    assert suite_names_among(names) == []
+    assert sorted(instruction_sentences & suite_sentences()) == []
