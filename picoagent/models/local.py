@@ -28,7 +28,7 @@ from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
 # tokens (fastest); near it, only as many as fit in half the time left at the speed measured
 # so far (speed varies on a shared machine), but at least PREFILL_MIN_BATCH. The first
 # estimate is deliberately slow.
-PREFILL_MIN_BATCH = 16
+PREFILL_MIN_BATCH = 8
 PREFILL_SHARE_OF_TIME_LEFT = 0.5
 FIRST_PREFILL_S_PER_TOKEN = 1 / 50
 
