@@ -105,9 +105,10 @@ def test_a_full_cli_run_ends_with_a_status_and_an_exit_code(tmp_path: Path) -> N
     assert result["invalid_actions"] == 0, "grammar-constrained output always parses"
 
 
-# How far past its deadline a call may end here: one token or prompt batch, which takes up to
-# a second on our 2 shared cores under load (benchmarks/bench_deadline.py measures it).
-SHARED_MACHINE_SLACK_S = 1.5
+# How far past its deadline a call may end in these tests: one token or prompt batch, which
+# took up to 3.8 s on our 2 shared cores under load (usually well under a second: the median
+# is measured by benchmarks/bench_deadline.py). Generating or evaluating in full takes longer.
+SHARED_MACHINE_SLACK_S = 3.0
 LONG_GRAMMAR = Constraint(grammar="root ::= line{500}\nline ::= [a-z ]{8} \"\\n\"")  # longer than the token budget
 
 
@@ -119,7 +120,7 @@ def test_the_deadline_stops_generation_between_tokens(local_model, constraint) -
     completion = local_model.complete(messages, constraint=constraint, max_tokens=2000, deadline=Deadline(1.5))
     elapsed = time.monotonic() - started
     assert completion.finish_reason == DEADLINE_REACHED
-    assert 1.5 <= elapsed < 1.5 + SHARED_MACHINE_SLACK_S, "within about a second of the deadline, not 2000 tokens later"
+    assert 1.5 <= elapsed < 1.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not 2000 tokens later"
     assert completion.usage.completion_tokens > 0 and completion.text, "what came before the deadline is kept"
 
 
@@ -130,7 +131,8 @@ def test_the_deadline_stops_prompt_evaluation_and_the_cache_stays_sound(local_mo
     started = time.monotonic()
     cut = local_model.complete(long, max_tokens=16, deadline=Deadline(0.5))
     assert cut.finish_reason == DEADLINE_REACHED and cut.text == "" and cut.usage.completion_tokens == 0
-    assert time.monotonic() - started < 0.5 + SHARED_MACHINE_SLACK_S, "within about a second of the deadline"
+    assert time.monotonic() - started < 0.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not after the whole prompt"
+    assert local_model.llm.n_tokens < cut.usage.prompt_tokens, "prompt evaluation stopped part way"
     assert local_model.complete(short, max_tokens=12).text == before, "a cut prompt leaves the KV cache consistent"
 
 
