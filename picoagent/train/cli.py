@@ -112,6 +112,7 @@ def fit(
     max_seq: int = typer.Option(2048, "--max-seq", min=64, help="Tokens per trajectory; longer ones are cut."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     seed: int = typer.Option(0, "--seed"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: one per core; 1 holds up best on a busy machine)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after this many optimizer steps."),
     save_every: int = typer.Option(20, "--save-every", min=1, help="Optimizer steps between checkpoints."),
     eval_every: int = typer.Option(50, "--eval-every", min=1, help="Optimizer steps between validation losses."),
@@ -121,7 +122,7 @@ def fit(
     _require_train_extra("torch", "transformers", "peft")
     from picoagent.train.fit import FitOptions, Progress as FitProgress, fit as run_fit
 
-    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, max_seq=max_seq, device=device, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
+    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, max_seq=max_seq, device=device, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
     base_path = _base_gguf(base)
     console.print(f"loading {base_path.name} (the first time about a minute; then cached)")
     columns = (TextColumn("[bold]fit"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("left {task.fields[left]}"))

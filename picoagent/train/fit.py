@@ -55,6 +55,9 @@ class FitOptions:
     batch: int = 4
     max_seq: int = 2048
     device: str = "auto"
+    # CPU threads for torch (None: one per core). On a shared machine one thread is slower
+    # when the machine is quiet but never collapses when other jobs take the cores.
+    threads: int | None = None
     seed: int = 0
     save_every: int = 20
     eval_every: int = 50
@@ -65,7 +68,7 @@ class FitOptions:
     def identity(self) -> dict[str, Any]:
         """What a resumed fit must share with the one it continues."""
         data = asdict(self)
-        for key in ("device", "save_every", "eval_every", "max_steps"):
+        for key in ("device", "threads", "save_every", "eval_every", "max_steps"):
             data.pop(key)
         return data
 
@@ -272,7 +275,7 @@ def fit(
     device = _device(options.device)
     torch.manual_seed(options.seed)
     if device == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(options.threads or os.cpu_count() or 1)
     base = load_base(base_gguf)
     state = FitState()
     if resume and checkpoint.is_dir():
