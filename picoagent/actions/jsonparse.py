@@ -1,4 +1,10 @@
-"""Find the JSON object in a model's output, tolerating fences and prose around it."""
+"""Find the JSON object in a model's output, tolerating fences and prose around it.
+
+A model's reply is untrusted input: it can hold 262,144 `{` in a row or a brace that never
+closes. One pass pairs the braces, and only balanced `{...}` spans nested at most
+MAX_DEPTH deep are decoded, so the work is linear in the reply's length and the decoder
+never recurses deeply.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +12,71 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+# Deeper than any tool's arguments need; deeper objects are refused without decoding.
+MAX_DEPTH = 32
+
+_CLOSERS = {"}": "{", "]": "["}
+
+
+def _balanced_objects(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every balanced `{...}` at most MAX_DEPTH deep, ordered by start.
+
+    Quotes and escapes count only inside braces, as JSON strings; outside they are prose.
+    Each character lies in at most MAX_DEPTH spans that are kept, so decoding them all is linear.
+    """
+    spans: list[tuple[int, int]] = []
+    stack: list[list[Any]] = []  # [opener, start, deepest nesting below it]
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = bool(stack)
+        elif char in "{[":
+            stack.append([char, index, 0])
+        elif char in _CLOSERS and stack:
+            opener, start, depth = stack.pop()
+            if stack:
+                stack[-1][2] = max(stack[-1][2], depth + 1)
+            if opener == _CLOSERS[char] == "{" and depth < MAX_DEPTH:
+                spans.append((start, index + 1))
+    spans.sort()
+    return spans
+
 
 def json_objects(text: str) -> Iterator[dict[str, Any]]:
     """Every top-level JSON object decodable in `text`, in order.
 
-    Models wrap JSON in ```json fences, prefix it with prose or trail it with comments;
-    raw_decode from each '{' finds the objects without guessing at the wrapping.
+    Models wrap JSON in ```json fences, prefix it with prose or trail it with comments; an
+    object that does not decode is skipped and the objects inside it are tried instead.
     Raises ValueError describing the last failure if nothing decodes.
     """
-    decoder = json.JSONDecoder()
-    start = text.find("{")
+    spans = _balanced_objects(text)
     last_error = "no JSON object found"
+    if "{" in text and not spans:
+        last_error = f"invalid JSON (an object that never closes, or nests deeper than {MAX_DEPTH} levels)"
     found = False
-    while start != -1:
+    decoded_until = 0
+    for start, end in spans:
+        if start < decoded_until:  # inside an object already returned
+            continue
         try:
-            value, end = decoder.raw_decode(text, start)
+            value = json.loads(text[start:end])
         except json.JSONDecodeError as exc:
-            last_error = f"invalid JSON ({exc.msg} at character {exc.pos})"
-            start = text.find("{", start + 1)
+            last_error = f"invalid JSON ({exc.msg} at character {start + exc.pos})"
+            continue
+        except ValueError as exc:  # e.g. a number past the int conversion limit
+            last_error = f"invalid JSON ({exc})"
             continue
         if isinstance(value, dict):
             found = True
+            decoded_until = end
             yield value
-        start = text.find("{", end)
     if not found:
         raise ValueError(last_error)
 
