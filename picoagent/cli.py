@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -106,13 +107,22 @@ def runs_show(
         console.print("[yellow]incomplete: the run ended without a result (killed or still running)[/yellow]")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C. Not a KeyboardInterrupt: Typer turns that into a silent exit 130 before main() sees it."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except PicoagentError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except Interrupted:
         err_console.print("[red]interrupted[/red]")
         sys.exit(130)
 

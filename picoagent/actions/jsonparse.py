@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from picoagent.safetext import clean_text
+
 # Deeper than any tool's arguments need; deeper objects are refused without decoding.
 MAX_DEPTH = 32
 
@@ -76,9 +78,20 @@ def json_objects(text: str) -> Iterator[dict[str, Any]]:
         if isinstance(value, dict):
             found = True
             decoded_until = end
-            yield value
+            yield _clean(value)
     if not found:
         raise ValueError(last_error)
+
+
+def _clean(value: Any) -> Any:
+    """`value` with lone surrogates from `\\ud800` escapes replaced, in keys and strings at any depth."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(key): _clean(item) for key, item in value.items()}
+    return value
 
 
 def first_json_object(text: str, preferred_keys: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from typing import Any
 from picoagent.actions import make_format
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
-from picoagent.errors import ConfigError
+from picoagent.errors import ConfigError, PicoagentError
 from picoagent.memory.examples import default_library
 from picoagent.models import Model, load_model
+from picoagent.safetext import clean_text
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import Tool, ToolRegistry
 from picoagent.tools.toolsets import add_toolsets
@@ -51,16 +52,19 @@ def run_task(
     """Run one task end to end and return its Result; the trace goes under config.runs_dir."""
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
+    task = clean_text(task)  # bytes that are not UTF-8 reach us from argv as lone surrogates
     model = model or load_model(config.model, n_ctx=config.context_tokens)
-    recorder = Recorder(config.runs_dir)
-    workspace = Path(config.workspace) if config.workspace else recorder.run_dir / "workspace"
-    workspace.mkdir(parents=True, exist_ok=True)
-    workspace = workspace.resolve()
-    registry = ToolRegistry(
-        [*builtin_tools(workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars), *extra_tools],
-        output_limit=config.output_limit_chars,
-    )
     try:
+        recorder = Recorder(config.runs_dir)
+    except OSError as exc:
+        raise ConfigError(f"cannot record runs in {config.runs_dir}: {exc.strerror or exc}") from None
+    registry: ToolRegistry | None = None
+    try:
+        workspace = _workspace(Path(config.workspace) if config.workspace else recorder.run_dir / "workspace")
+        registry = ToolRegistry(
+            [*builtin_tools(workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars), *extra_tools],
+            output_limit=config.output_limit_chars,
+        )
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(config.actions or default_action_format(model), registry, workspace=workspace, config=config)
         recorder.event("workspace", path=str(workspace), tools=registry.names)
@@ -68,6 +72,22 @@ def run_task(
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
         return agent.run(task.strip())
+    except PicoagentError:
+        if not recorder.started:  # a bad option: no run happened, so none is listed
+            recorder.discard()
+        raise
     finally:
-        registry.close()
+        if registry is not None:
+            registry.close()
         recorder.close()
+
+
+def _workspace(path: Path) -> Path:
+    """The workspace directory, created if missing; a one-line error if it cannot be one."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"the workspace {path} exists and is not a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot use {path} as the workspace: {exc.strerror or exc}") from None
+    return path.resolve()

@@ -27,9 +27,11 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from picoagent.errors import PicoagentError
+from picoagent.safetext import clean_text
 from picoagent.exec.cgroup import PidsCgroup
 from picoagent.exec.environment import command_env
 from picoagent.exec.kernel_output import KernelOutput, OutputCollector
+from picoagent.exec.limits import clamped
 
 # Set in the kernel's environment (and inherited by its children) to the engine's pid,
 # so that leftover processes can be found and counted.
@@ -148,10 +150,10 @@ class Kernel:
             resource.prlimit(pid, resource.RLIMIT_NPROC, (tasks, tasks))
         if self.limits.memory_mb:
             memory = self.limits.memory_mb << 20
-            resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
+            resource.prlimit(pid, resource.RLIMIT_AS, clamped(resource.RLIMIT_AS, memory, memory))
         if self.limits.cpu_s:
             # SIGXCPU at the soft limit, SIGKILL at the hard one if that is ignored.
-            resource.prlimit(pid, resource.RLIMIT_CPU, (self.limits.cpu_s, self.limits.cpu_s + 5))
+            resource.prlimit(pid, resource.RLIMIT_CPU, clamped(resource.RLIMIT_CPU, self.limits.cpu_s, self.limits.cpu_s + 5))
 
     def _wait_ready(self) -> None:
         """Wait until the kernel answers and its output channel is connected.
@@ -204,7 +206,7 @@ class Kernel:
         limit_hits = self.cgroup.limit_hits() if self.cgroup else 0
         timeout_s = min(timeout_s or self.limits.timeout_s, self.limits.timeout_s)
         collector = OutputCollector(self.limits.output_limit)
-        request = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        request = self.client.execute(clean_text(code), store_history=True, allow_stdin=False, stop_on_error=False)
         outcome = self._collect(request, collector, timeout_s)
         if outcome == "timeout":
             execution.timed_out = True
