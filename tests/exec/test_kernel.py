@@ -249,3 +249,20 @@ def test_huge_displays_and_values_are_not_held_whole_in_the_engine(tmp_path: Pat
 def test_an_image_too_large_is_replaced_by_a_note_in_the_kernel(kernel: Kernel) -> None:
     output = kernel.execute("from IPython.display import display\ndisplay({'image/png': 'iVBO' * 2_000_000, 'text/plain': 'img'}, raw=True)").output
     assert output.images == [] and output.displays == ["[a image/png image too large to show (8000000 characters)]"]
+
+
+KERNEL_UNDER_ULIMIT = """
+import sys
+from pathlib import Path
+from picoagent.exec.kernel import Kernel, KernelLimits
+kernel = Kernel(Path(sys.argv[1]), KernelLimits(memory_mb=4096))
+print(kernel.execute("6 * 7").output.value)
+kernel.close()
+"""
+
+
+def test_the_kernel_starts_under_a_hard_ulimit_below_its_memory_limit(tmp_path: Path) -> None:
+    command = f'ulimit -v 3000000 && exec "{sys.executable}" -c "$0" "{tmp_path}"'
+    done = subprocess.run(["bash", "-c", command, KERNEL_UNDER_ULIMIT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
