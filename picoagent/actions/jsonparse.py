@@ -9,6 +9,7 @@ never recurses deeply.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,33 +19,43 @@ from picoagent.safetext import clean_text
 MAX_DEPTH = 32
 
 _CLOSERS = {"}": "{", "]": "["}
+# The only characters the pairing looks at; everything between them is skipped in C.
+_SPECIAL = re.compile(r'[{}\[\]"\\]')
 
 
 def _balanced_objects(text: str) -> list[tuple[int, int]]:
     """(start, end) of every balanced `{...}` at most MAX_DEPTH deep, ordered by start.
 
-    Quotes and escapes count only inside braces, as JSON strings; outside they are prose.
+    Quotes and escapes count only inside brackets, as JSON strings; outside they are prose.
     Each character lies in at most MAX_DEPTH spans that are kept, so decoding them all is linear.
     """
     spans: list[tuple[int, int]] = []
-    stack: list[list[Any]] = []  # [opener, start, deepest nesting below it]
-    in_string = escaped = False
-    for index, char in enumerate(text):
+    # The open brackets: parallel lists of plain values, since a container per bracket
+    # would make the garbage collector rescan 262,144 of them again and again.
+    openers: list[str] = []
+    starts: list[int] = []
+    depths: list[int] = []  # the deepest nesting below each open bracket so far
+    in_string = False
+    escaped_until = 0  # the character after a backslash in a string is not special
+    for match in _SPECIAL.finditer(text):
+        index, char = match.start(), match.group()
+        if index < escaped_until:
+            continue
         if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
+            if char == "\\":
+                escaped_until = index + 2
             elif char == '"':
                 in_string = False
         elif char == '"':
-            in_string = bool(stack)
+            in_string = bool(openers)
         elif char in "{[":
-            stack.append([char, index, 0])
-        elif char in _CLOSERS and stack:
-            opener, start, depth = stack.pop()
-            if stack:
-                stack[-1][2] = max(stack[-1][2], depth + 1)
+            openers.append(char)
+            starts.append(index)
+            depths.append(0)
+        elif char in _CLOSERS and openers:
+            opener, start, depth = openers.pop(), starts.pop(), depths.pop()
+            if depths and depths[-1] <= depth:
+                depths[-1] = depth + 1
             if opener == _CLOSERS[char] == "{" and depth < MAX_DEPTH:
                 spans.append((start, index + 1))
     spans.sort()
