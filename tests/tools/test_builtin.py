@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
-import threading
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,6 @@ def test_shell_reports_output_and_exit_code(registry: ToolRegistry, tmp_path: Pa
 def test_shell_timeout_kills_the_command_and_its_children(registry: ToolRegistry, tmp_path: Path) -> None:
     text = registry.call("shell", {"command": "(sleep 30; touch late) & sleep 30"}).text
     assert "timed out after 2s" in text
-    import time
 
     time.sleep(0.5)
     assert not (tmp_path / "late").exists()
@@ -102,36 +102,38 @@ def test_symlinks_in_the_workspace_are_not_followed(registry: ToolRegistry, tmp_
     assert (outside / "f.txt").read_text() == "keep me" and not (outside / "new.txt").exists()
 
 
+# Swaps a workspace folder for a link to `outside` and back, a few microseconds apart.
+FLIP = """
+import os, sys
+folder, outside = sys.argv[1:]
+for turn in range(10**9):
+    try:
+        if os.path.islink(folder):
+            os.unlink(folder)
+            os.mkdir(folder)
+        else:
+            os.rename(folder, f"{folder}-{turn}")
+            os.symlink(outside, folder)
+    except OSError:
+        pass
+"""
+
+
 def test_a_symlink_swapped_in_during_writes_never_gets_through(registry: ToolRegistry, tmp_path: Path) -> None:
     """The check-then-write race: another process flips a folder between real and a link to outside."""
     outside = tmp_path.parent / f"{tmp_path.name}-target"
     outside.mkdir()
-    stop = threading.Event()
-
-    def flip() -> None:
-        folder = tmp_path / "d"
-        while not stop.is_set():
-            try:
-                if folder.is_symlink():
-                    folder.unlink()
-                    folder.mkdir()
-                else:
-                    shutil.rmtree(folder, ignore_errors=True)
-                    folder.symlink_to(outside)
-            except OSError:  # a write made the folder again in between
-                pass
-
-    flipper = threading.Thread(target=flip, daemon=True)
-    flipper.start()
+    flipper = subprocess.Popen([sys.executable, "-c", FLIP, str(tmp_path / "d"), str(outside)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     outcomes = []
     try:
-        for index in range(400):
-            outcomes.append(registry.call("write_file", {"path": f"d/f{index}.txt", "content": "x"}).is_error)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (len(outcomes) < 400 or min(sum(outcomes), len(outcomes) - sum(outcomes)) < 20):
+            outcomes.append(registry.call("write_file", {"path": f"d/f{len(outcomes)}.txt", "content": "x"}).is_error)
     finally:
-        stop.set()
-        flipper.join()
-    assert 0 < sum(outcomes) < len(outcomes), "the race ran: some writes met the link, some the folder"
+        flipper.kill()
+        flipper.wait()
     assert list(outside.iterdir()) == []
+    assert 0 < sum(outcomes) < len(outcomes), "the race ran: some writes met the link, some the folder"
 
 
 def test_writes_keep_line_endings_and_create_folders(registry: ToolRegistry, tmp_path: Path) -> None:
