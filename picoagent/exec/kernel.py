@@ -27,12 +27,12 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from picoagent.errors import PicoagentError
-from picoagent.safetext import clean_text
 from picoagent.exec.cgroup import PidsCgroup
 from picoagent.exec.environment import command_env
 from picoagent.exec.kernel_bounds import output_bounds_source
-from picoagent.exec.kernel_output import IMAGE_EXTENSIONS, KernelOutput, OutputCollector, field as _field, is_reply_to
+from picoagent.exec.kernel_output import IMAGE_EXTENSIONS, KernelOutput, OutputCollector, content_field, is_reply_to
 from picoagent.exec.limits import clamped
+from picoagent.safetext import clean_text
 
 # Set in the kernel's environment (and inherited by its children) to the engine's pid,
 # so that leftover processes can be found and counted.
@@ -250,7 +250,7 @@ class Kernel:
                 continue
             if not is_reply_to(message, request):
                 continue
-            if message.get("msg_type") == "status" and _field(message, "execution_state") == "idle":
+            if message.get("msg_type") == "status" and content_field(message, "execution_state") == "idle":
                 return "done"
             collector.add(message)
         return "timeout"

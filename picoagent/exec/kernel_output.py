@@ -72,7 +72,7 @@ def is_reply_to(message: Any, request: str) -> bool:
     return isinstance(header, dict) and header.get("msg_id") == request
 
 
-def field(message: dict[str, Any], name: str) -> Any:
+def content_field(message: dict[str, Any], name: str) -> Any:
     """A field of a message's content, or None if the content is not a dict."""
     content = message.get("content")
     return content.get(name) if isinstance(content, dict) else None
@@ -112,12 +112,12 @@ class OutputCollector:
             data = content.get("data")
             if not isinstance(data, dict):
                 return
+            if len(self.output.images) >= MAX_IMAGES and any(mime in data for mime in IMAGE_EXTENSIONS):
+                self._omitted_images += 1
+                return
             image = next((image for mime in IMAGE_EXTENSIONS if (image := _image(mime, data.get(mime))) is not None), None)
             if image is not None:
-                if len(self.output.images) < MAX_IMAGES:
-                    self.output.images.append(image)
-                else:
-                    self._omitted_images += 1
+                self.output.images.append(image)
             elif kind == "execute_result":
                 value = data.get("text/plain")
                 self.output.value = None if value is None else truncate_middle(_text(value), self.limit)
@@ -151,6 +151,6 @@ def _image(mime: str, payload: Any) -> Image | None:
         return None
     try:
         data = payload.encode() if mime == "image/svg+xml" else base64.b64decode(payload, validate=True)
-    except ValueError:  # not base64 (binascii.Error is a ValueError)
+    except ValueError:  # not base64, or text with lone surrogates (both errors are ValueErrors)
         return None
     return Image(mime, data) if data else None
