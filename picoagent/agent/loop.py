@@ -13,6 +13,7 @@ from picoagent.errors import ModelError
 from picoagent.memory.context import Context
 from picoagent.memory.examples import Example, demonstration
 from picoagent.models.base import Completion, ContextOverflowError, Model, Usage
+from picoagent.safetext import clean_text
 from picoagent.trace.recorder import Recorder
 
 Status = Literal["answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
@@ -123,11 +124,14 @@ class Agent:
             self._condense(context)
         constraint = self.format.constraint(finish=state.last_call is not None)
         try:
-            return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+            completion = self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
         except ContextOverflowError:
             if not self._condense(context):
                 raise
-            return self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+            completion = self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+        # A server's JSON can carry lone surrogates; everything downstream needs valid Unicode.
+        completion.text = clean_text(completion.text)
+        return completion
 
     def _condense(self, context: Context) -> bool:
         """Condense old observations; the trace records each rewrite so a replay sees the same prompt."""

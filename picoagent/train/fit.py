@@ -211,21 +211,26 @@ class _Trainer:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler, a killed session) saves a checkpoint like Ctrl-C does."""
+def _signals_as_interrupt() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (a scheduler, a session's end) stop the fit with a checkpoint.
+
+    The fit's own handlers replace the CLI's for its duration: those unwind without a chance
+    to save.
+    """
 
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, meta: dict[str, Any]) -> None:
@@ -304,7 +309,7 @@ def fit(
     def elapsed() -> float:
         return state.elapsed_s + time.monotonic() - session_started
 
-    with _sigterm_as_interrupt():
+    with _signals_as_interrupt():
         try:
             while state.step < total_steps:
                 batch = [train[i] for i in order[state.step * options.batch : (state.step + 1) * options.batch]]
