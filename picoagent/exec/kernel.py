@@ -12,6 +12,7 @@ opened and none can be raced for.
 from __future__ import annotations
 
 import os
+import resource
 import queue
 import shutil
 import signal

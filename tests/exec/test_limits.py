@@ -10,8 +10,9 @@ from picoagent.exec.limits import clamped
 
 SHELL_UNDER_ULIMIT = """
 from pathlib import Path
+from picoagent.exec.processes import ProcessLimits
 from picoagent.exec.shell import run_shell
-print(run_shell("echo hi; ulimit -v", Path("."), memory_bytes=4 << 30).describe())
+print(run_shell("echo hi; ulimit -v", Path("."), limits=ProcessLimits(memory_mb=4096)).describe())
 """
 
 
