@@ -117,6 +117,7 @@ def fit(
     save_every: int = typer.Option(20, "--save-every", min=1, help="Optimizer steps between checkpoints."),
     eval_every: int = typer.Option(50, "--eval-every", min=1, help="Optimizer steps between validation losses."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint in --out."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this adapter's weights (a fresh optimizer): more training on new data."),
 ) -> None:
     """LoRA fine-tuning of the base on a dataset; Ctrl-C saves a checkpoint that --resume continues."""
     _require_train_extra("torch", "transformers", "peft")
@@ -138,7 +139,7 @@ def fit(
                 console.print(f"step {update.step}/{update.total_steps}: {status}, {minutes}:{seconds:02d} left")
             progress.update(bar, total=update.total_steps, completed=update.step, status=status, left=f"{minutes}:{seconds:02d}")
 
-        report = run_fit(data, out, base_path, options, resume=resume, on_progress=on_progress)
+        report = run_fit(data, out, base_path, options, resume=resume, init=init, on_progress=on_progress)
     val = f", validation loss {report['val_losses'][-1][1]:.3f}" if report["val_losses"] else ""
     console.print(
         f"trained {report['steps']} steps in {report['wall_s']:.0f} s ({report['sequence_tokens_per_s']:.0f} tokens/s on {report['device']}); "

@@ -256,15 +256,31 @@ def fit(
     options: FitOptions,
     *,
     resume: bool = False,
+    init: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
-    """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json."""
+    """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json.
+
+    `init` starts from an earlier adapter's weights (its rank and alpha), with a fresh
+    optimizer and schedule: more training on new data without starting over.
+    """
     samples = read_samples(data)
     train = [s for s in samples if s.split == "train"]
     val = [s for s in samples if s.split == "val"]
     if not train:
         raise ConfigError(f"{data} has no training samples (split 'train')")
-    meta = {"dataset_sha256": dataset_digest(data), "base_sha256": file_sha256(base_gguf), "options": options.identity()}
+    if init is not None and not (init / "adapter_config.json").is_file():
+        raise ConfigError(f"--init {init}: not an adapter directory (from `picoagent train fit`)")
+    if init is not None:
+        init_config = json.loads((init / "adapter_config.json").read_text())
+        if (init_config.get("r"), init_config.get("lora_alpha")) != (options.lora_r, options.lora_alpha):
+            raise ConfigError(f"--init {init} has rank {init_config.get('r')} and alpha {init_config.get('lora_alpha')}: pass the same --lora-r and --lora-alpha")
+    meta = {
+        "dataset_sha256": dataset_digest(data),
+        "base_sha256": file_sha256(base_gguf),
+        "init_sha256": file_sha256(init / "adapter_model.safetensors") if init else None,
+        "options": options.identity(),
+    }
     checkpoint = out / CHECKPOINT
     if checkpoint.is_dir() and not resume:
         raise ConfigError(f"{out} holds a checkpoint of an unfinished fit: add --resume to continue it, or choose another --out")
@@ -285,6 +301,8 @@ def fit(
     state = FitState()
     if resume and checkpoint.is_dir():
         model = PeftModel.from_pretrained(base, checkpoint, is_trainable=True)
+    elif init is not None:
+        model = PeftModel.from_pretrained(base, init, is_trainable=True)
     else:
         lora = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules=list(TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
         model = get_peft_model(base, lora)
