@@ -119,19 +119,28 @@ def runs_show(
         console.print("[yellow]incomplete: the run ended without a result (killed or still running)[/yellow]")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C. Not a KeyboardInterrupt: Typer turns that into a silent exit 130 before main() sees it."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM unwinds like an exit, so that the step in flight kills what it started."""
     raise SystemExit(128 + signum)
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except PicoagentError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except Interrupted:
         err_console.print("[red]interrupted[/red]")
         sys.exit(130)
 

@@ -146,3 +146,50 @@ def test_a_run_killed_mid_way_leaves_a_readable_log(tmp_path: Path, runs_dir: Pa
     assert "incomplete" in picoagent("runs", "list", runs_dir=runs_dir).stdout
     shown = picoagent("runs", "show", run_id, runs_dir=runs_dir)
     assert shown.returncode == 0 and "echo two" in shown.stdout and "incomplete" in shown.stdout
+
+
+def test_a_config_error_leaves_no_run_behind(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("final_answer", answer="x")])
+    done = picoagent("run", "x", "--actions", "yaml", "--model", spec, runs_dir=runs_dir)
+    assert done.returncode == 2
+    assert list(runs_dir.iterdir()) == []
+    assert "incomplete" not in picoagent("runs", "list", runs_dir=runs_dir).stdout
+
+
+@pytest.mark.parametrize("where", ["workspace", "runs-dir"])
+def test_a_file_where_a_directory_belongs_is_one_line(tmp_path: Path, runs_dir: Path, where: str) -> None:
+    spec = script(tmp_path, [action("final_answer", answer="x")])
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    for path in (a_file, a_file / "below"):
+        done = picoagent("run", "x", "--model", spec, f"--{where}", str(path), runs_dir=runs_dir)
+        assert done.returncode == 2, done.stderr
+        assert str(a_file) in done.stderr and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert a_file.read_text() == "not a directory"
+
+
+def test_a_task_that_is_not_utf8_runs(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("final_answer", answer="done")])
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir)}
+    done = subprocess.run([sys.executable, "-m", "picoagent.cli", "run", b"count caf\xe9 \xff files", "--model", spec], capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    (trace,) = runs_dir.glob("*/trace.jsonl")
+    assert read_events(trace)[1]["task"] == "count caf\ufffd \ufffd files"
+
+
+def test_ctrl_c_prints_one_line(tmp_path: Path, runs_dir: Path) -> None:
+    spec = script(tmp_path, [action("shell", command="sleep 30")])
+    env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "picoagent.cli", "run", "wait", "--model", spec], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(runs_dir.glob("*/trace.jsonl")):
+            time.sleep(0.05)
+        time.sleep(1.0)  # inside `sleep 30`
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[1:] == ["interrupted"], "after the sandbox line, the interruption is one line"

@@ -41,11 +41,18 @@ def fenced_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+# Unfenced code longer than this is not taken as Python: parsing untrusted text costs memory.
+UNFENCED_MAX_CHARS = 20_000
+
+
 def looks_like_python(text: str) -> bool:
     """Unfenced text that is Python with an effect (a call, an assignment, an import), not prose."""
+    if len(text) > UNFENCED_MAX_CHARS:
+        return False
     try:
         tree = ast.parse(text)
-    except SyntaxError:
+    # Null bytes raise ValueError; deep nesting raises RecursionError or MemoryError.
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     effects = (ast.Call, ast.Assign, ast.AugAssign, ast.Import, ast.ImportFrom, ast.For, ast.With, ast.FunctionDef)
     return any(isinstance(node, effects) for node in ast.walk(tree))

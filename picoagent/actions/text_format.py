@@ -12,6 +12,7 @@ from picoagent.actions.tool_executor import ToolExecutor
 from picoagent.models.base import Constraint
 from picoagent.models.grammar import PRIMITIVES, schema_rules
 from picoagent.observation import Observation
+from picoagent.safetext import clean_text
 from picoagent.tools.registry import ToolRegistry
 
 THOUGHT_MAX = 400
@@ -118,7 +119,7 @@ class TextFormat:
         value: Any = raw
         if raw.startswith('"'):  # a JSON string: unquote and unescape it
             try:
-                value = json.loads(raw)
+                value = clean_text(json.loads(raw))
             except ValueError:
                 pass
         return {target: value}

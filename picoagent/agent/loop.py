@@ -14,6 +14,7 @@ from picoagent.errors import ModelError
 from picoagent.memory.context import Context
 from picoagent.memory.examples import Example, demonstration
 from picoagent.models.base import DEADLINE_REACHED, Completion, ContextOverflowError, Model, Usage
+from picoagent.safetext import clean_text
 from picoagent.trace.recorder import Recorder
 
 Status = Literal["answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
@@ -127,11 +128,14 @@ class Agent:
         constraint = self.format.constraint(finish=state.last_call is not None)
         limits = {"constraint": constraint, "max_tokens": self.config.step_max_tokens, "deadline": state.deadline}
         try:
-            return self.model.complete(context.messages, **limits)
+            completion = self.model.complete(context.messages, **limits)
         except ContextOverflowError:
             if not self._condense(context):
                 raise
-            return self.model.complete(context.messages, **limits)
+            completion = self.model.complete(context.messages, **limits)
+        # A server's JSON can carry lone surrogates; everything downstream needs valid Unicode.
+        completion.text = clean_text(completion.text)
+        return completion
 
     def _condense(self, context: Context) -> bool:
         """Condense old observations; the trace records each rewrite so a replay sees the same prompt."""

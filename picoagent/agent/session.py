@@ -10,11 +10,12 @@ from picoagent.actions import make_format
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
 from picoagent.deadline import Deadline
-from picoagent.errors import ConfigError
+from picoagent.errors import ConfigError, PicoagentError
 from picoagent.exec.processes import ProcessLimits
 from picoagent.exec.sandbox import choose_sandbox
 from picoagent.memory.examples import default_library
 from picoagent.models import Model, load_model
+from picoagent.safetext import clean_text
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import Tool, ToolRegistry
 from picoagent.tools.toolsets import add_toolsets
@@ -60,22 +61,25 @@ def run_task(
     """
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
+    task = clean_text(task)  # bytes that are not UTF-8 reach us from argv as lone surrogates
     # Before anything is recorded: `--sandbox on` where none can be had is a config error.
     # Only the web tool set needs the network; its browser runs outside the sandbox.
     sandbox = choose_sandbox(config.sandbox, network="web" in config.toolsets, tmp_mb=config.max_file_mb)
     model = model or load_model(config.model, n_ctx=config.context_tokens)
-    recorder = Recorder(config.runs_dir, run_id)
-    workspace = Path(config.workspace) if config.workspace else recorder.run_dir / "workspace"
-    workspace.mkdir(parents=True, exist_ok=True)
-    workspace = workspace.resolve()
-    shell_limits = ProcessLimits(
-        memory_mb=config.shell_memory_mb, cpu_s=config.shell_cpu_s, max_processes=config.shell_max_processes, max_file_mb=config.max_file_mb
-    )
-    tools = builtin_tools(
-        workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars, shell_limits=shell_limits, sandbox=sandbox.sandbox
-    )
-    registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
     try:
+        recorder = Recorder(config.runs_dir, run_id)
+    except OSError as exc:
+        raise ConfigError(f"cannot record runs in {config.runs_dir}: {exc.strerror or exc}") from None
+    registry: ToolRegistry | None = None
+    try:
+        workspace = _workspace(Path(config.workspace) if config.workspace else recorder.run_dir / "workspace")
+        shell_limits = ProcessLimits(
+            memory_mb=config.shell_memory_mb, cpu_s=config.shell_cpu_s, max_processes=config.shell_max_processes, max_file_mb=config.max_file_mb
+        )
+        tools = builtin_tools(
+            workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars, shell_limits=shell_limits, sandbox=sandbox.sandbox
+        )
+        registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(
             config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox
@@ -87,6 +91,22 @@ def run_task(
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
         return agent.run(task.strip(), deadline=deadline)
+    except PicoagentError:
+        if not recorder.started:  # a bad option: no run happened, so none is listed
+            recorder.discard()
+        raise
     finally:
-        registry.close()
+        if registry is not None:
+            registry.close()
         recorder.close()
+
+
+def _workspace(path: Path) -> Path:
+    """The workspace directory, created if missing; a one-line error if it cannot be one."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"the workspace {path} exists and is not a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot use {path} as the workspace: {exc.strerror or exc}") from None
+    return path.resolve()

@@ -12,6 +12,7 @@ opened and none can be raced for.
 from __future__ import annotations
 
 import os
+import resource
 import queue
 import shutil
 import signal
@@ -29,9 +30,11 @@ from jupyter_client.connect import write_connection_file
 from picoagent.errors import PicoagentError
 from picoagent.exec.cgroup import PidsCgroup
 from picoagent.exec.environment import command_env
-from picoagent.exec.kernel_output import KernelOutput, OutputCollector
+from picoagent.exec.kernel_bounds import output_bounds_source
+from picoagent.exec.kernel_output import IMAGE_EXTENSIONS, KernelOutput, OutputCollector, content_field, is_reply_to
 from picoagent.exec.processes import KERNEL_MARKER, child_setup, reap_leftovers
 from picoagent.exec.sandbox import Sandbox, sandboxed_pids
+from picoagent.safetext import clean_text
 
 # Plain tracebacks without colours: one short chunk per frame, easy to trim for the model.
 KERNEL_SETUP = """
@@ -111,7 +114,8 @@ class Kernel:
             return
         try:
             self._wait_ready()
-            self._run_setup(KERNEL_SETUP + self.setup_code)
+            bounds = output_bounds_source(self.limits.output_limit, list(IMAGE_EXTENSIONS))
+            self._run_setup(KERNEL_SETUP + bounds + self.setup_code)
         except BaseException:
             self._stop()
             raise
@@ -120,6 +124,7 @@ class Kernel:
     def _launch(self) -> None:
         self._starts += 1
         self._ready = False
+        self._children_cpu_at_launch = _children_cpu_s()
         connection_file = self._dir / f"kernel-{self._starts}.json"
         write_connection_file(fname=str(connection_file), ip=str(self._dir / f"zmq-{self._starts}"), transport="ipc")
         env = {**command_env(), KERNEL_MARKER: str(os.getpid()), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -174,7 +179,7 @@ class Kernel:
             try:
                 while True:
                     message = self.client.get_iopub_msg(timeout=0.5)
-                    if message["parent_header"].get("msg_id") == request:
+                    if is_reply_to(message, request):
                         return
             except queue.Empty:
                 continue
@@ -196,7 +201,7 @@ class Kernel:
                 reply = self.client.get_shell_msg(timeout=remaining)
             except queue.Empty:
                 return None
-            if reply["parent_header"].get("msg_id") == request:
+            if is_reply_to(reply, request):
                 return reply
         return None
 
@@ -210,7 +215,7 @@ class Kernel:
         limit_hits = self.cgroup.limit_hits() if self.cgroup else 0
         timeout_s = self.limits.timeout_s if timeout_s is None else min(timeout_s, self.limits.timeout_s)
         collector = OutputCollector(self.limits.output_limit)
-        request = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        request = self.client.execute(clean_text(code), store_history=True, allow_stdin=False, stop_on_error=False)
         outcome = self._collect(request, collector, timeout_s)
         if outcome == "timeout":
             execution.timed_out = True
@@ -249,9 +254,9 @@ class Kernel:
                 continue
             except ValueError:  # a message mangled by a killed child that shared the kernel's sockets
                 continue
-            if message["parent_header"].get("msg_id") != request:
+            if not is_reply_to(message, request):
                 continue
-            if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
+            if message.get("msg_type") == "status" and content_field(message, "execution_state") == "idle":
                 return "done"
             collector.add(message)
         return "timeout"
@@ -266,7 +271,11 @@ class Kernel:
         if code == -signal.SIGXCPU:
             return f"it used up its CPU time limit of {self.limits.cpu_s}s"
         if code == -signal.SIGKILL:
-            return "it was killed: out of memory, or past its CPU time limit"
+            # RLIMIT_CPU kills at its hard limit; the CPU the kernel used tells that from a kill
+            # by its own code or the system's OOM killer (RLIMIT_AS makes MemoryError, not a kill).
+            if self.limits.cpu_s and _children_cpu_s() - self._children_cpu_at_launch >= self.limits.cpu_s:
+                return f"it used up its CPU time limit of {self.limits.cpu_s}s"
+            return "killed by SIGKILL: by its own code, another process, or the system running out of memory"
         if code < 0:
             return f"killed by {signal.Signals(-code).name}"
         return f"exit code {code}"
@@ -299,3 +308,10 @@ class Kernel:
             self.cgroup.remove()
             self.cgroup = None
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds used by this process's children that have been reaped: a reaped kernel's included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+

@@ -42,11 +42,23 @@ class HeadTail:
         return self.head + middle + self.tail
 
 
+def clamped(kind: int, soft: int, hard: int) -> tuple[int, int]:
+    """(soft, hard) for rlimit `kind`, lowered to the hard limit this process already has.
+
+    Under `ulimit -v 2000000` asking for 4 GiB would raise the hard limit, which needs
+    privilege: setrlimit and prlimit refuse, and the kernel or the command would not start.
+    """
+    current = resource.getrlimit(kind)[1]
+    if current == resource.RLIM_INFINITY:
+        return soft, hard
+    return min(soft, current), min(hard, current)
+
+
 def apply_rlimits(memory_bytes: int | None, cpu_seconds: int | None, max_file_bytes: int | None = None) -> None:
     """Set resource limits in a child process before it runs model-written code (preexec_fn)."""
     if memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, clamped(resource.RLIMIT_AS, memory_bytes, memory_bytes))
     if cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_CPU, clamped(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 5))
     if max_file_bytes:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, clamped(resource.RLIMIT_FSIZE, max_file_bytes, max_file_bytes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from picoagent.models.base import Message
+from picoagent.safetext import clean_text
 
 DIGEST_CHARS = 300
 
@@ -26,7 +27,8 @@ class Context:
         self._recorded = 0  # messages already written to the trace
 
     def append(self, role: str, content: str) -> None:
-        self.messages.append({"role": role, "content": content})  # type: ignore[typeddict-item]
+        # Whatever a tool returned, the prompt must be valid Unicode to be tokenized or sent.
+        self.messages.append({"role": role, "content": clean_text(content)})  # type: ignore[typeddict-item]
 
     def new_messages(self) -> list[Message]:
         """Messages added since the last call, so the trace stores each message once."""

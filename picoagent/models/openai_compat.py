@@ -14,7 +14,11 @@ from picoagent.models.base import DEADLINE_REACHED, Completion, Constraint, Mess
 from picoagent.models.grammar import schema_to_gbnf
 from picoagent.models.templates import merge_turns
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+NO_SERVER = (
+    "--model openai:{name} needs a server address: set OPENAI_BASE_URL, e.g. "
+    "OPENAI_BASE_URL=http://127.0.0.1:8080/v1 for a local llama.cpp server, or "
+    "OPENAI_BASE_URL=https://api.openai.com/v1 for OpenAI's hosted API"
+)
 
 # How to ask the server to enforce a JSON Schema, most specific first. Servers differ:
 # OpenAI, vLLM and llama.cpp's llama-server take `response_format: json_schema`;
@@ -62,7 +66,10 @@ class OpenAIModel:
             raise ConfigError("openai model spec needs a model name: --model openai:NAME")
         self.model_name = name
         self.name = f"openai:{name}"
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+        # No default: a run meant for a local server must not send the task to a hosted API.
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+        if not self.base_url:
+            raise ConfigError(NO_SERVER.format(name=name))
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
@@ -125,23 +132,29 @@ class OpenAIModel:
                 raise
             except openai.APIConnectionError as exc:
                 raise ModelError(f"cannot reach the OpenAI-compatible server at {self.base_url}: {_short(exc.__cause__ or exc)}") from None
+            except ValueError as exc:  # a body sent as JSON that is not
+                raise ModelError(f"server at {self.base_url} sent a reply that is not a chat completion: {_short(exc)}") from None
         elapsed = time.perf_counter() - started
         if response is None:
             return Completion(text="", timings=Timings(total_s=elapsed), finish_reason=DEADLINE_REACHED)
-        choice = response.choices[0]
-        usage = Usage(
-            prompt_tokens=getattr(response.usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(response.usage, "completion_tokens", 0) or 0,
-        )
-        details = getattr(response.usage, "prompt_tokens_details", None)
+        # A server can answer 200 with anything: a body that is not JSON (the client then
+        # returns a str), no choices, or fields of the wrong type.
+        choices = getattr(response, "choices", None)
+        message = getattr(choices[0], "message", None) if isinstance(choices, list) and choices else None
+        text = getattr(message, "content", None)
+        if message is None or not isinstance(text, (str, type(None))):
+            raise ModelError(f"server at {self.base_url} sent a reply that is not a chat completion: {repr(response)[:200]}")
+        usage = Usage(prompt_tokens=_count(response, "prompt_tokens"), completion_tokens=_count(response, "completion_tokens"))
+        details = getattr(getattr(response, "usage", None), "prompt_tokens_details", None)
         cached = getattr(details, "cached_tokens", None) if details else None
-        if cached is not None:
+        if isinstance(cached, int):
             usage.prompt_tokens_evaluated = usage.prompt_tokens - cached
+        finish_reason = getattr(choices[0], "finish_reason", None)
         return Completion(
-            text=choice.message.content or "",
+            text=text or "",
             usage=usage,
             timings=Timings(total_s=elapsed),
-            finish_reason=choice.finish_reason,
+            finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
 
     def _create(self, request: dict[str, Any], deadline: Deadline) -> Any | None:
@@ -167,6 +180,11 @@ def _transient(exc: openai.APIError) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
     return True
+
+
+def _count(response: Any, field: str) -> int:
+    value = getattr(getattr(response, "usage", None), field, 0)
+    return value if isinstance(value, int) else 0
 
 
 def _refuses_constraint(exc: openai.APIStatusError) -> bool:

@@ -11,6 +11,7 @@ from picoagent.exec.processes import ProcessLimits
 from picoagent.exec.sandbox import Sandbox
 from picoagent.exec.shell import run_shell
 from picoagent.tools.registry import Tool
+from picoagent.tools.workspace_files import open_for_writing
 
 READ_LINES_DEFAULT = 400
 # File contents and answers run longer than other arguments; a reply this long needs about 1,000 tokens.
@@ -19,13 +20,6 @@ LongText = Annotated[str, Field(max_length=4000)]
 
 def _resolve(workspace: Path, path: str) -> Path:
     return (workspace / Path(path).expanduser()).resolve()
-
-
-def _writable(workspace: Path, path: str) -> Path:
-    target = _resolve(workspace, path)
-    if not target.is_relative_to(workspace.resolve()):
-        raise PermissionError(f"{path} is outside the workspace {workspace}; files can only be written inside it")
-    return target
 
 
 def final_answer_tool() -> Tool:
@@ -86,9 +80,9 @@ def file_tools(workspace: Path) -> list[Tool]:
             path: File path inside the workspace; missing folders are created.
             content: The full text to write.
         """
-        target = _writable(workspace, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
+        with open_for_writing(workspace, path, create=True) as file:
+            file.truncate()
+            file.write(content)
         return f"wrote {len(content)} characters to {path}"
 
     def edit_file(path: str, old_text: LongText, new_text: LongText, replace_all: bool = False) -> str:
@@ -100,16 +94,16 @@ def file_tools(workspace: Path) -> list[Tool]:
             new_text: The text to put in its place.
             replace_all: Replace every occurrence instead of requiring a unique one.
         """
-        target = _writable(workspace, path)
-        if not target.is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-        text = target.read_text()
-        count = text.count(old_text) if old_text else 0
-        if count == 0:
-            raise ValueError(f"old_text was not found in {path}; read the file and copy the text exactly")
-        if count > 1 and not replace_all:
-            raise ValueError(f"old_text occurs {count} times in {path}; include more surrounding lines to make it unique, or set replace_all")
-        target.write_text(text.replace(old_text, new_text) if replace_all else text.replace(old_text, new_text, 1))
+        with open_for_writing(workspace, path, create=False) as file:
+            text = file.read()
+            count = text.count(old_text) if old_text else 0
+            if count == 0:
+                raise ValueError(f"old_text was not found in {path}; read the file and copy the text exactly")
+            if count > 1 and not replace_all:
+                raise ValueError(f"old_text occurs {count} times in {path}; include more surrounding lines to make it unique, or set replace_all")
+            file.seek(0)
+            file.truncate()
+            file.write(text.replace(old_text, new_text) if replace_all else text.replace(old_text, new_text, 1))
         return f"replaced {count if replace_all else 1} occurrence(s) in {path}"
 
     return [Tool.from_function(fn) for fn in (read_file, write_file, edit_file)]

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from picoagent.safetext import clean_text
+
 TRACE_NAME = "trace.jsonl"
 
 
@@ -27,18 +29,41 @@ class Recorder:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / TRACE_NAME
         self._file: TextIO | None = self.path.open("a", encoding="utf-8")
+        # Whether the run itself began: `runs list` shows a run from its run_start event on.
+        self.started = False
 
     def event(self, kind: str, **data: Any) -> None:
         if self._file is None:
             return
-        line = json.dumps({"type": kind, "time": time.time(), **data}, ensure_ascii=False, default=str)
-        self._file.write(line + "\n")
+        self.started = self.started or kind == "run_start"
+        self._file.write(_json_line({"type": kind, "time": time.time(), **data}) + "\n")
         self._file.flush()
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+    def discard(self) -> None:
+        """Remove the run's directory, for a run that never started; files anyone else put there stay."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+        for leftover in (self.run_dir / "workspace", self.run_dir):
+            try:
+                leftover.rmdir()
+            except OSError:  # not empty, or not there
+                pass
+
+
+def _json_line(event: dict[str, Any]) -> str:
+    """The event as one line of valid UTF-8 JSON, whatever a model or a tool put in it."""
+    try:
+        line = json.dumps(event, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError) as exc:  # an int too long to print, a structure too deep
+        line = json.dumps({"type": event["type"], "time": event["time"], "unrecordable": f"{type(exc).__name__}: {exc}"})
+    # Lone surrogates pass through json.dumps with ensure_ascii=False but cannot be written as UTF-8.
+    return clean_text(line)
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

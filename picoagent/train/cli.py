@@ -112,16 +112,18 @@ def fit(
     max_seq: int = typer.Option(2048, "--max-seq", min=64, help="Tokens per trajectory; longer ones are cut."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     seed: int = typer.Option(0, "--seed"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: one per core; 1 holds up best on a busy machine)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after this many optimizer steps."),
     save_every: int = typer.Option(20, "--save-every", min=1, help="Optimizer steps between checkpoints."),
     eval_every: int = typer.Option(50, "--eval-every", min=1, help="Optimizer steps between validation losses."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint in --out."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this adapter's weights (a fresh optimizer): more training on new data."),
 ) -> None:
     """LoRA fine-tuning of the base on a dataset; Ctrl-C saves a checkpoint that --resume continues."""
     _require_train_extra("torch", "transformers", "peft")
     from picoagent.train.fit import FitOptions, Progress as FitProgress, fit as run_fit
 
-    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, max_seq=max_seq, device=device, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
+    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, max_seq=max_seq, device=device, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
     base_path = _base_gguf(base)
     console.print(f"loading {base_path.name} (the first time about a minute; then cached)")
     columns = (TextColumn("[bold]fit"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("left {task.fields[left]}"))
@@ -137,7 +139,7 @@ def fit(
                 console.print(f"step {update.step}/{update.total_steps}: {status}, {minutes}:{seconds:02d} left")
             progress.update(bar, total=update.total_steps, completed=update.step, status=status, left=f"{minutes}:{seconds:02d}")
 
-        report = run_fit(data, out, base_path, options, resume=resume, on_progress=on_progress)
+        report = run_fit(data, out, base_path, options, resume=resume, init=init, on_progress=on_progress)
     val = f", validation loss {report['val_losses'][-1][1]:.3f}" if report["val_losses"] else ""
     console.print(
         f"trained {report['steps']} steps in {report['wall_s']:.0f} s ({report['sequence_tokens_per_s']:.0f} tokens/s on {report['device']}); "

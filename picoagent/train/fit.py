@@ -55,6 +55,9 @@ class FitOptions:
     batch: int = 4
     max_seq: int = 2048
     device: str = "auto"
+    # CPU threads for torch (None: one per core). On a shared machine one thread is slower
+    # when the machine is quiet but never collapses when other jobs take the cores.
+    threads: int | None = None
     seed: int = 0
     save_every: int = 20
     eval_every: int = 50
@@ -65,7 +68,7 @@ class FitOptions:
     def identity(self) -> dict[str, Any]:
         """What a resumed fit must share with the one it continues."""
         data = asdict(self)
-        for key in ("device", "save_every", "eval_every", "max_steps"):
+        for key in ("device", "threads", "save_every", "eval_every", "max_steps"):
             data.pop(key)
         return data
 
@@ -208,21 +211,26 @@ class _Trainer:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler, a killed session) saves a checkpoint like Ctrl-C does."""
+def _signals_as_interrupt() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (a scheduler, a session's end) stop the fit with a checkpoint.
+
+    The fit's own handlers replace the CLI's for its duration: those unwind without a chance
+    to save.
+    """
 
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, meta: dict[str, Any]) -> None:
@@ -248,15 +256,31 @@ def fit(
     options: FitOptions,
     *,
     resume: bool = False,
+    init: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
-    """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json."""
+    """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json.
+
+    `init` starts from an earlier adapter's weights (its rank and alpha), with a fresh
+    optimizer and schedule: more training on new data without starting over.
+    """
     samples = read_samples(data)
     train = [s for s in samples if s.split == "train"]
     val = [s for s in samples if s.split == "val"]
     if not train:
         raise ConfigError(f"{data} has no training samples (split 'train')")
-    meta = {"dataset_sha256": dataset_digest(data), "base_sha256": file_sha256(base_gguf), "options": options.identity()}
+    if init is not None and not (init / "adapter_config.json").is_file():
+        raise ConfigError(f"--init {init}: not an adapter directory (from `picoagent train fit`)")
+    if init is not None:
+        init_config = json.loads((init / "adapter_config.json").read_text())
+        if (init_config.get("r"), init_config.get("lora_alpha")) != (options.lora_r, options.lora_alpha):
+            raise ConfigError(f"--init {init} has rank {init_config.get('r')} and alpha {init_config.get('lora_alpha')}: pass the same --lora-r and --lora-alpha")
+    meta = {
+        "dataset_sha256": dataset_digest(data),
+        "base_sha256": file_sha256(base_gguf),
+        "init_sha256": file_sha256(init / "adapter_model.safetensors") if init else None,
+        "options": options.identity(),
+    }
     checkpoint = out / CHECKPOINT
     if checkpoint.is_dir() and not resume:
         raise ConfigError(f"{out} holds a checkpoint of an unfinished fit: add --resume to continue it, or choose another --out")
@@ -272,11 +296,13 @@ def fit(
     device = _device(options.device)
     torch.manual_seed(options.seed)
     if device == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(options.threads or os.cpu_count() or 1)
     base = load_base(base_gguf)
     state = FitState()
     if resume and checkpoint.is_dir():
         model = PeftModel.from_pretrained(base, checkpoint, is_trainable=True)
+    elif init is not None:
+        model = PeftModel.from_pretrained(base, init, is_trainable=True)
     else:
         lora = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules=list(TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
         model = get_peft_model(base, lora)
@@ -301,7 +327,7 @@ def fit(
     def elapsed() -> float:
         return state.elapsed_s + time.monotonic() - session_started
 
-    with _sigterm_as_interrupt():
+    with _signals_as_interrupt():
         try:
             while state.step < total_steps:
                 batch = [train[i] for i in order[state.step * options.batch : (state.step + 1) * options.batch]]

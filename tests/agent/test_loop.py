@@ -270,3 +270,22 @@ def test_result_serializes(config: Config) -> None:
     result, _ = run(config, [action("final_answer", answer="7")])
     data = json.loads(json.dumps(result.to_dict()))
     assert data["status"] == "answered" and data["answer"] == "7" and data["usage"]["prompt_tokens"] > 0
+
+
+def test_lone_surrogates_in_a_reply_are_replaced_not_fatal(config: Config) -> None:
+    result, model = run(config, ['{"thought": "\ud800", "tool": "final_answer", "args": {"answer": "a\ud800b"}}'])
+    assert result.status == "answered" and result.answer == "a\ufffdb"
+    (step,) = [e for e in read_events(result.trace_path) if e["type"] == "step"]
+    assert step["raw"].startswith('{"thought": "\ufffd"')
+
+
+def test_surrogates_in_an_observation_reach_the_model_as_valid_unicode(config: Config) -> None:
+    from picoagent.tools.registry import Tool
+
+    def emit() -> str:
+        """Return text with a lone surrogate."""
+        return "out \udcff"
+
+    result, model = run(config, [action("emit"), action("final_answer", answer="ok")], extra_tools=[Tool.from_function(emit)])
+    assert result.ok
+    assert "out \ufffd" in model.calls[1][-1]["content"]

@@ -184,3 +184,85 @@ def test_the_kernel_exits_when_the_engine_dies_without_closing_it(tmp_path: Path
     while _alive(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(kernel_pid)
+
+
+def test_a_kernel_that_kills_itself_is_not_blamed_on_a_limit(fresh_kernel: Kernel) -> None:
+    execution = fresh_kernel.execute("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    notes = " ".join(execution.notes)
+    assert execution.state_lost and "killed by SIGKILL" in notes
+    assert "memory" not in notes.split("by its own code")[0] and "CPU time limit" not in notes
+
+
+FORGE = """
+k = get_ipython().kernel
+for content in (b"5", b"[1]", {"name": "stdout", "text": 12345}, {"data": "x"}, {"data": {"image/png": "%%"}}):
+    for kind in ("stream", "display_data", "execute_result", "error", "status"):
+        k.session.send(k.iopub_socket, kind, content, parent=k.get_parent())
+print("after")
+"""
+
+
+def test_forged_kernel_messages_do_not_break_the_engine(kernel: Kernel) -> None:
+    execution = kernel.execute(FORGE)
+    assert "after" in execution.output.stream and "12345" in execution.output.stream
+    assert kernel.execute("1 + 1").output.value == "2"
+
+
+def test_lone_surrogates_in_code_reach_the_kernel_replaced(kernel: Kernel) -> None:
+    assert kernel.execute("print('a\ud800b')").output.stream == "a\ufffdb\n"
+
+
+def test_a_single_huge_write_is_cut_in_the_kernel(kernel: Kernel) -> None:
+    output = kernel.execute("import sys\nsys.stdout.write('h' * 10 + 'x' * 50_000_000 + 't' * 10)\nprint('end')").output
+    assert output.stream.startswith("hhhhhhhhhhx") and output.stream.endswith("tttttttttt" + "end\n")
+    assert "characters omitted" in output.stream and len(output.stream) < 2 * FAST.output_limit + 100
+
+
+ENGINE_PEAK = """
+import resource, sys
+from pathlib import Path
+from picoagent.exec.kernel import Kernel, KernelLimits
+kernel = Kernel(Path(sys.argv[1]), KernelLimits(memory_mb=4096))
+kernel.execute("1")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+output = kernel.execute(
+    "from IPython.display import display\\n"
+    "for _ in range(3):\\n"
+    "    display({'text/plain': 'p' * 100_000_000, 'text/html': 'h' * 50_000_000}, raw=True)\\n"
+    "big = 'v' * 100_000_000\\n"
+    "big"
+).output
+kernel.close()
+print(output.error, file=sys.stderr)
+print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(output.displays[0]), len(output.value))
+"""
+
+
+def test_huge_displays_and_values_are_not_held_whole_in_the_engine(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", ENGINE_PEAK, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    before_kb, after_kb, display_chars, value_chars = map(int, done.stdout.split())
+    assert display_chars <= 6000 and value_chars <= 6000
+    assert after_kb - before_kb < 50_000, f"the engine grew by {(after_kb - before_kb) // 1024} MB"
+
+
+def test_an_image_too_large_is_replaced_by_a_note_in_the_kernel(kernel: Kernel) -> None:
+    output = kernel.execute("from IPython.display import display\ndisplay({'image/png': 'iVBO' * 2_000_000, 'text/plain': 'img'}, raw=True)").output
+    assert output.images == [] and output.displays == ["[a image/png image too large to show (8000000 characters)]"]
+
+
+KERNEL_UNDER_ULIMIT = """
+import sys
+from pathlib import Path
+from picoagent.exec.kernel import Kernel, KernelLimits
+kernel = Kernel(Path(sys.argv[1]), KernelLimits(memory_mb=4096))
+print(kernel.execute("6 * 7").output.value)
+kernel.close()
+"""
+
+
+def test_the_kernel_starts_under_a_hard_ulimit_below_its_memory_limit(tmp_path: Path) -> None:
+    command = f'ulimit -v 3000000 && exec "{sys.executable}" -c "$0" "{tmp_path}"'
+    done = subprocess.run(["bash", "-c", command, KERNEL_UNDER_ULIMIT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"

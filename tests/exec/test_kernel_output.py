@@ -60,3 +60,34 @@ def test_images_are_decoded_and_other_rich_output_falls_back_to_text() -> None:
 
 def test_carriage_returns_keep_only_a_progress_bars_last_state() -> None:
     assert as_terminal_shows("10%\r50%\r100%\ndone\r\n") == "100%\ndone\n"
+
+
+def test_forged_messages_of_any_shape_are_shown_or_ignored_never_raised() -> None:
+    collector = OutputCollector(limit=300)
+    for forged in (
+        {"msg_type": "stream", "content": 5},
+        {"msg_type": "stream", "content": {"name": "stdout", "text": 12345}},
+        {"msg_type": "stream", "content": {"name": "stdout", "text": ["a", "b\n"]}},
+        {"msg_type": "display_data", "content": {"data": ["not", "a", "dict"]}},
+        {"msg_type": "display_data", "content": {"data": {"image/png": "%%% not base64", "text/plain": None}}},
+        {"msg_type": "display_data", "content": {"data": {"image/png": 7}}},
+        {"msg_type": "execute_result", "content": {"data": {"text/plain": {"x": 1}}}},
+        {"msg_type": "error", "content": {"ename": None, "evalue": 3, "traceback": "not a list"}},
+        {"msg_type": "error", "content": {"ename": "E", "traceback": [1, None, "E: x"]}},
+        {"content": {"text": "no type"}},
+    ):
+        collector.add(forged)
+    output = collector.result()
+    assert "12345" in output.stream and "ab\n" in output.stream
+    assert output.value == "{'x': 1}" and output.images == []
+
+
+def test_displays_and_images_stay_bounded_however_many_arrive() -> None:
+    collector = OutputCollector(limit=1000)
+    for _ in range(500):
+        collector.add(message("display_data", data={"text/plain": "d" * 400}))
+        collector.add(message("display_data", data={"image/png": base64.b64encode(PNG).decode()}))
+    output = collector.result()
+    assert sum(len(text) for text in output.displays) < 1300
+    assert output.displays[-2:] == ["[497 more displayed outputs omitted]", "[492 more images omitted]"]
+    assert len(output.images) == 8

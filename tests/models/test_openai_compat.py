@@ -13,7 +13,7 @@ from picoagent.actions.json_format import JsonFormat
 from picoagent.agent.session import run_task
 from picoagent.config import Config
 from picoagent.deadline import Deadline
-from picoagent.errors import ModelError
+from picoagent.errors import ConfigError, ModelError
 from picoagent.models.base import DEADLINE_REACHED
 from picoagent.models.openai_compat import OpenAIModel
 from picoagent.tools.builtin import builtin_tools
@@ -116,6 +116,61 @@ def test_base_url_comes_from_either_environment_variable(monkeypatch) -> None:
     assert OpenAIModel("m").base_url == "http://127.0.0.1:1234/v1"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:5678/v1")
     assert OpenAIModel("m").base_url == "http://127.0.0.1:5678/v1"
+
+
+class OddServer(BaseHTTPRequestHandler):
+    """Answers 200 with whatever body the test sets."""
+
+    body = b""
+    content_type = "application/json"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", type(self).content_type)
+        self.end_headers()
+        self.wfile.write(type(self).body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}', "application/json"),
+        (b"<html>gateway says hello</html>", "text/html"),
+        (b"not json at all", "application/json"),
+        (b'{"choices": [{"message": null}]}', "application/json"),
+        (b'{"choices": [{"message": {"content": 5}}]}', "application/json"),
+    ],
+)
+def test_a_reply_that_is_not_a_chat_completion_is_a_model_error(body: bytes, content_type: str) -> None:
+    OddServer.body, OddServer.content_type = body, content_type
+    with serving(OddServer) as url:
+        with pytest.raises(ModelError, match=r"sent a reply that is not a chat completion"):
+            OpenAIModel("m", base_url=f"{url}/v1", max_retries=0).complete([{"role": "user", "content": "ping"}])
+
+
+def test_lone_surrogates_in_a_reply_do_not_crash_the_run(tmp_path: Path) -> None:
+    body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "CONTENT"}, "finish_reason": "stop"}]}
+    reply = '{"thought": "\\ud800", "tool": "final_answer", "args": {"answer": "a\\udcffb"}}'
+    OddServer.body = json.dumps(body).replace('"CONTENT"', json.dumps(reply)).encode()
+    OddServer.content_type = "application/json"
+    with serving(OddServer) as url:
+        model = OpenAIModel("m", base_url=f"{url}/v1", max_retries=0)
+        config = Config(model="openai:m", actions="json", runs_dir=tmp_path / "runs", workspace=tmp_path)
+        result = run_task("answer", config, model=model)
+    assert result.status == "answered" and result.answer == "a\ufffdb"
+
+
+def test_no_base_url_is_an_error_not_the_hosted_api(monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_BASE", raising=False)
+    with pytest.raises(ConfigError, match=r"needs a server address: set OPENAI_BASE_URL"):
+        OpenAIModel("m")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    assert OpenAIModel("m").base_url == "https://api.openai.com/v1"
 
 
 def test_the_deadline_is_the_request_timeout_and_the_request_is_closed(slow_chat_server: str) -> None:

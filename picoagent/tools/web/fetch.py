@@ -79,8 +79,10 @@ def fetch_url_tool(*, timeout_s: float, max_bytes: int, chunk_chars: int) -> Too
         count = len(readable.chunks)
         if not 1 <= chunk <= count:
             raise ValueError(f"{url} has {count} chunk(s); ask for chunk 1 to {count}")
-        header = f"Fetched {page.url} (chunk {chunk} of {count})"
-        content = (f"Title: {readable.title}\n\n" if readable.title else "") + readable.chunks[chunk - 1]
+        # Where a redirect led is the server's word, not ours: it goes inside the frame.
+        header = f"Fetched {url} (chunk {chunk} of {count})"
+        content = (f"Redirected to: {page.url}\n" if page.url != url else "") + (f"Title: {readable.title}\n\n" if readable.title else "")
+        content += readable.chunks[chunk - 1]
         notes = []
         if page.truncated:
             notes.append(f"The page was larger than {max_bytes} bytes; only the start was read.")
