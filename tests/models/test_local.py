@@ -105,10 +105,12 @@ def test_a_full_cli_run_ends_with_a_status_and_an_exit_code(tmp_path: Path) -> N
     assert result["invalid_actions"] == 0, "grammar-constrained output always parses"
 
 
-# How far past its deadline a call may end in these tests: one token or prompt batch, which
-# took up to 3.8 s on our 2 shared cores under load (usually well under a second: the median
-# is measured by benchmarks/bench_deadline.py). Generating or evaluating in full takes longer.
-SHARED_MACHINE_SLACK_S = 3.0
+# How far past its deadline a call may end in these tests: one token or prompt batch. That is
+# well under a second here when the cores are free (benchmarks/bench_deadline.py measures it),
+# but with a training job on one of our 2 cores, llama.cpp's 2 threads collapsed and one batch
+# took up to 30 s. So these tests show where the call stopped (part way through the prompt,
+# or the generation), and bound the time only loosely: in full, either takes minutes.
+SHARED_MACHINE_SLACK_S = 10.0
 LONG_GRAMMAR = Constraint(grammar="root ::= line{500}\nline ::= [a-z ]{8} \"\\n\"")  # longer than the token budget
 
 
@@ -121,7 +123,7 @@ def test_the_deadline_stops_generation_between_tokens(local_model, constraint) -
     elapsed = time.monotonic() - started
     assert completion.finish_reason == DEADLINE_REACHED
     assert 1.5 <= elapsed < 1.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not 2000 tokens later"
-    assert completion.usage.completion_tokens > 0 and completion.text, "what came before the deadline is kept"
+    assert 0 < completion.usage.completion_tokens < 2000 and completion.text, "what came before the deadline is kept"
 
 
 def test_the_deadline_stops_prompt_evaluation_and_the_cache_stays_sound(local_model) -> None:
@@ -131,8 +133,8 @@ def test_the_deadline_stops_prompt_evaluation_and_the_cache_stays_sound(local_mo
     started = time.monotonic()
     cut = local_model.complete(long, max_tokens=16, deadline=Deadline(0.5))
     assert cut.finish_reason == DEADLINE_REACHED and cut.text == "" and cut.usage.completion_tokens == 0
-    assert time.monotonic() - started < 0.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not after the whole prompt"
     assert local_model.llm.n_tokens < cut.usage.prompt_tokens, "prompt evaluation stopped part way"
+    assert time.monotonic() - started < 0.5 + SHARED_MACHINE_SLACK_S
     assert local_model.complete(short, max_tokens=12).text == before, "a cut prompt leaves the KV cache consistent"
 
 
