@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -105,3 +109,41 @@ def llama_server(tmp_path_factory):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class SlowChatServer(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that answers only after `delay_s`, and notes for each
+    request when it arrived and when the client gave up on it (closed the connection)."""
+
+    delay_s = 10.0
+    requests: list[dict[str, float | None]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        request: dict[str, float | None] = {"arrived": time.monotonic(), "gone": None}
+        type(self).requests.append(request)
+        while time.monotonic() - request["arrived"] < self.delay_s:
+            readable, _, _ = select.select([self.connection], [], [], 0.02)
+            if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                request["gone"] = time.monotonic()
+                return
+        body = {
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        }
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_chat_server() -> Iterator[str]:
+    """The base URL (…/v1) of a fresh SlowChatServer on 127.0.0.1."""
+    SlowChatServer.requests = []
+    with serving(SlowChatServer) as url:
+        yield f"{url}/v1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from picoagent.deadline import Deadline
 from picoagent.models.base import Constraint
 from picoagent.observation import Observation
 
@@ -49,9 +50,13 @@ Action = ToolCall | CodeAction
 
 
 class Executor(Protocol):
-    """Runs parsed actions for one run; owns whatever process state that needs."""
+    """Runs parsed actions for one run; owns whatever process state that needs.
 
-    def execute(self, action: Action, *, timeout_s: float | None = None) -> Observation: ...
+    Whatever an action starts ends by the run's `deadline`: its tools get their own timeout,
+    or the time left when that is less.
+    """
+
+    def execute(self, action: Action, *, deadline: Deadline | None = None) -> Observation: ...
 
     def close(self) -> None: ...
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from picoagent.actions.base import Action, CodeAction
 from picoagent.actions.python_tools import tool_stub
+from picoagent.deadline import Deadline
 from picoagent.exec.kernel import Execution, Kernel, KernelLimits
 from picoagent.exec.kernel_output import Image
 from picoagent.exec.kernel_tools import kernel_tools_source
@@ -42,12 +43,14 @@ class CodeExecutor:
             raise
         self._images = 0
 
-    def execute(self, action: Action, *, timeout_s: float | None = None) -> Observation:
+    def execute(self, action: Action, *, deadline: Deadline | None = None) -> Observation:
         if not isinstance(action, CodeAction):
             return Observation(text="This format runs Python code blocks only.", is_error=True)
-        timeout_s = min(timeout_s or self.limits.timeout_s, self.limits.timeout_s)
-        self._bridge.set_deadline(timeout_s)
-        execution = self._kernel.execute(action.code, timeout_s)
+        step = (deadline or Deadline()).within(self.limits.timeout_s, limit="the step's time limit")
+        self._bridge.set_deadline(step)  # tools called from the code end with the step
+        execution = self._kernel.execute(action.code, step.remaining())
+        if execution.timed_out and deadline is not None and deadline.expired():
+            execution.notes.append("The run's time limit, not the step's own timeout, cut this step short.")
         calls, answer = self._bridge.take()
         files = [self._save_image(image) for image in execution.output.images]
         if answer is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from picoagent.actions.base import Action, ToolCall
-from picoagent.exec.deadline import deadline_in
+from picoagent.deadline import Deadline, applied
 from picoagent.observation import Observation
 from picoagent.tools.registry import ToolRegistry
 
@@ -12,10 +12,10 @@ class ToolExecutor:
     def __init__(self, registry: ToolRegistry):
         self.registry = registry
 
-    def execute(self, action: Action, *, timeout_s: float | None = None) -> Observation:
+    def execute(self, action: Action, *, deadline: Deadline | None = None) -> Observation:
         if not isinstance(action, ToolCall):
             return Observation(text="This format runs tool calls only.", is_error=True)
-        with deadline_in(timeout_s):
+        with applied(deadline):
             return self.registry.call(action.tool, action.args)
 
     def close(self) -> None:

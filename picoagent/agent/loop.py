@@ -9,10 +9,17 @@ from typing import Any, Literal
 
 from picoagent.actions.base import ActionFormat, ActionParseError
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
 from picoagent.memory.context import Context
 from picoagent.memory.examples import Example, demonstration
-from picoagent.models.base import Completion, ContextOverflowError, Model, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    ContextOverflowError,
+    Model,
+    Usage,
+)
 from picoagent.safetext import clean_text
 from picoagent.trace.recorder import Recorder
 
@@ -68,6 +75,8 @@ class Result:
 @dataclass
 class _RunState:
     started: float
+    # When the run must end; model calls and tools stop there too, and a caller may cancel it.
+    deadline: Deadline
     usage: Usage = field(default_factory=Usage)
     steps: int = 0
     invalid: int = 0
@@ -112,7 +121,7 @@ class Agent:
         # Tokens and time first: a run out of either gets no last call, whatever its steps.
         if state.usage.total_tokens >= self.config.max_total_tokens:
             return "max_tokens"
-        if time.monotonic() - state.started >= self.config.max_wall_s:
+        if state.deadline.expired():
             return "timeout"
         if state.steps >= self.config.max_steps:
             return "max_steps"
@@ -123,12 +132,13 @@ class Agent:
         if not context.fits(state.last_prompt_tokens, self.config.step_max_tokens):
             self._condense(context)
         constraint = self.format.constraint(finish=state.last_call is not None)
+        limits = {"constraint": constraint, "max_tokens": self.config.step_max_tokens, "deadline": state.deadline}
         try:
-            completion = self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+            completion = self.model.complete(context.messages, **limits)
         except ContextOverflowError:
             if not self._condense(context):
                 raise
-            completion = self.model.complete(context.messages, constraint=constraint, max_tokens=self.config.step_max_tokens)
+            completion = self.model.complete(context.messages, **limits)
         # A server's JSON can carry lone surrogates; everything downstream needs valid Unicode.
         completion.text = clean_text(completion.text)
         return completion
@@ -140,8 +150,10 @@ class Agent:
             self._emit("context_condensed", rewritten=rewritten)
         return bool(rewritten)
 
-    def run(self, task: str) -> Result:
-        state = _RunState(started=time.monotonic())
+    def run(self, task: str, *, deadline: Deadline | None = None) -> Result:
+        """Run `task` to its end. `deadline` (default: Config.max_wall_s from now) bounds the run,
+        its model calls and its tools; cancelling it from another thread ends the run as a timeout."""
+        state = _RunState(started=time.monotonic(), deadline=deadline or Deadline(self.config.max_wall_s))
         context = Context(
             self.format.instructions(),
             task,
@@ -174,6 +186,11 @@ class Agent:
             self._emit("run_end", result=result.to_dict())
             return result
 
+        def timed_out() -> str:
+            if state.deadline.cancelled:
+                return "the run was cancelled"
+            return f"the run's time limit of {state.deadline.seconds:g}s was reached"
+
         def last_call(status: Status, error: str, observation: str | None = None) -> bool:
             """Ask once for the final answer instead of ending with `status`; False if not allowed."""
             if not self.config.answer_at_limit or state.last_call is not None or self._limit_reached(state) in ("max_tokens", "timeout"):
@@ -187,7 +204,7 @@ class Agent:
                 if state.last_call is None and (stop := self._limit_reached(state)):
                     if stop == "max_steps" and last_call(stop, f"no answer within {self.config.max_steps} steps"):
                         continue
-                    return finish(stop)
+                    return finish(stop, error=timed_out() if stop == "timeout" else None)
                 state.steps += 1
                 step_started = time.perf_counter()
                 try:
@@ -216,6 +233,11 @@ class Agent:
                     engine_s = time.perf_counter() - step_started - completion.timings.total_s - step.get("exec_s", 0.0)
                     self._emit("step", **step, **extra, engine_s=engine_s)
 
+                if completion.finish_reason == DEADLINE_REACHED or state.deadline.expired():
+                    # The reply was cut short, or came too late to act on: recorded, never run.
+                    emit_step(cut_off=True, error="the time limit came during the model call; no action was run")
+                    return finish("timeout", error=timed_out())
+
                 try:
                     action = self.format.parse(completion.text)
                 except ActionParseError as exc:
@@ -231,9 +253,8 @@ class Agent:
                 state.format_errors = 0
                 step["action"] = action.to_dict()
 
-                remaining = self.config.max_wall_s - (time.monotonic() - state.started)
                 exec_started = time.perf_counter()
-                observation = executor.execute(action, timeout_s=max(remaining, 1.0))
+                observation = executor.execute(action, deadline=state.deadline)
                 step["exec_s"] = time.perf_counter() - exec_started
                 step["observation"] = observation.to_dict()
                 if observation.final_answer is not None:

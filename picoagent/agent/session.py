@@ -9,6 +9,7 @@ from typing import Any
 from picoagent.actions import make_format
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, PicoagentError
 from picoagent.exec.processes import ProcessLimits
 from picoagent.exec.sandbox import choose_sandbox
@@ -50,8 +51,14 @@ def run_task(
     model: Model | None = None,
     extra_tools: Iterable[Tool | Callable[..., Any]] = (),
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
+    deadline: Deadline | None = None,
+    run_id: str | None = None,
 ) -> Result:
-    """Run one task end to end and return its Result; the trace goes under config.runs_dir."""
+    """Run one task end to end and return its Result; the trace goes under config.runs_dir.
+
+    `deadline` replaces the one the run would make from config.max_wall_s, so that the caller
+    can cancel the run; `run_id` names the trace in advance (the eval harness records both).
+    """
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
     task = clean_text(task)  # bytes that are not UTF-8 reach us from argv as lone surrogates
@@ -60,7 +67,7 @@ def run_task(
     sandbox = choose_sandbox(config.sandbox, network="web" in config.toolsets, tmp_mb=config.max_file_mb)
     model = model or load_model(config.model, n_ctx=config.context_tokens)
     try:
-        recorder = Recorder(config.runs_dir)
+        recorder = Recorder(config.runs_dir, run_id)
     except OSError as exc:
         raise ConfigError(f"cannot record runs in {config.runs_dir}: {exc.strerror or exc}") from None
     registry: ToolRegistry | None = None
@@ -83,7 +90,7 @@ def run_task(
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
-        return agent.run(task.strip())
+        return agent.run(task.strip(), deadline=deadline)
     except PicoagentError:
         if not recorder.started:  # a bad option: no run happened, so none is listed
             recorder.discard()

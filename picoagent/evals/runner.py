@@ -22,12 +22,14 @@ from typing import Any
 from picoagent.agent.loop import Result
 from picoagent.agent.session import run_task
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import PicoagentError
 from picoagent.evals.checkers import check_task
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.tasks import Task
 from picoagent.evals.workspace import prepared, snapshot
 from picoagent.models.base import Model
+from picoagent.trace.recorder import TRACE_NAME, new_run_id
 
 
 @dataclass
@@ -43,7 +45,8 @@ class EvalOptions:
     examples: int | None = None
     # Sandbox mode for every run (None: Config's default, from PICOAGENT_SANDBOX or auto).
     sandbox: str | None = None
-    # Past the task's timeout, how long a run still stuck in a model or tool call gets before it is abandoned.
+    # Past the task's timeout, how long a run may take to stop (a kernel interrupted, then
+    # restarted), and then, cancelled, to stop after all before it is abandoned.
     guard_grace_s: float = 30.0
     judge: Model | None = None
 
@@ -63,11 +66,13 @@ def _limited(task: Task, options: EvalOptions) -> tuple[int, float]:
     return steps, timeout
 
 
-def _guarded(function: Callable[[], Result], timeout_s: float) -> Result | None:
-    """Run `function` in a daemon thread; None when it is still running after `timeout_s`.
+def _guarded(function: Callable[[], Result], deadline: Deadline, grace_s: float) -> Result | None:
+    """Run `function` in a daemon thread until it returns; None if it outlives `deadline` by
+    twice `grace_s` (cancelled after the first).
 
-    The loop's own wall limit is checked between steps; this guard covers a model call or
-    a tool that never returns. An abandoned thread cannot be killed, only left behind.
+    The run's model calls and tools all stop at its deadline, so it ends on its own and the
+    next task never overlaps it. The guard is for a call that ignores the deadline (a model
+    or tool from outside picoagent): such a thread cannot be killed, only left behind.
     """
     box: dict[str, Any] = {}
 
@@ -79,7 +84,10 @@ def _guarded(function: Callable[[], Result], timeout_s: float) -> Result | None:
 
     thread = threading.Thread(target=target, daemon=True, name="eval-task")
     thread.start()
-    thread.join(timeout_s)
+    thread.join(deadline.remaining() + grace_s)
+    if thread.is_alive():
+        deadline.cancel()
+        thread.join(grace_s)
     if thread.is_alive():
         return None
     if "error" in box:
@@ -110,8 +118,11 @@ def _record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
     return {**base, **fields, "finished_at": time.time()}
 
 
-def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: Path) -> dict[str, Any]:
-    """Set up, run and check one (task, run); never raises for a problem of the task or the model."""
+def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: Path, *, eval_deadline: Deadline | None = None) -> dict[str, Any]:
+    """Set up, run and check one (task, run); never raises for a problem of the task or the model.
+
+    The run's deadline is the task's timeout, within `eval_deadline`: cancelling that stops it.
+    """
     started = time.monotonic()
     max_steps, timeout = _limited(task, options)
     workspace = Path(tempfile.mkdtemp(prefix=f"picoagent-eval-{task.id}-")).resolve()
@@ -131,9 +142,22 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 **({"sandbox": options.sandbox} if options.sandbox else {}),
             )
             tools = task.tools(workspace) if task.tools else []
-            result = _guarded(lambda: run_task(instruction, config, model=model, extra_tools=tools), timeout + options.guard_grace_s)
+            run_id, deadline = new_run_id(), (eval_deadline or Deadline()).within(timeout)
+            result = _guarded(
+                lambda: run_task(instruction, config, model=model, extra_tools=tools, deadline=deadline, run_id=run_id),
+                deadline,
+                options.guard_grace_s,
+            )
             if result is None:
-                return _record(task, run, status="timeout", wall_s=time.monotonic() - started, error=f"abandoned after {timeout + options.guard_grace_s:.0f}s: a model or tool call did not return")
+                return _record(
+                    task,
+                    run,
+                    status="timeout",
+                    wall_s=time.monotonic() - started,
+                    error=f"abandoned {2 * options.guard_grace_s:.0f}s past its deadline, cancelled: a model or tool call ignored the deadline",
+                    run_id=run_id,
+                    trace_path=str(runs_dir / run_id / TRACE_NAME),
+                )
             checks = check_task(task, result.answer, workspace, before, options.judge)
         return _record(
             task,
@@ -174,8 +198,9 @@ def run_eval(
     pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
     skipped = len(tasks) * options.runs - len(pending)
     runs_dir = results.path / "runs"
+    eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
     with ThreadPoolExecutor(max_workers=max(options.workers, 1), thread_name_prefix="eval-worker") as pool:
-        futures = [pool.submit(run_one, task, run, model, options, runs_dir) for task, run in pending]
+        futures = [pool.submit(run_one, task, run, model, options, runs_dir, eval_deadline=eval_deadline) for task, run in pending]
         try:
             for future in as_completed(futures):
                 record = future.result()
@@ -185,5 +210,6 @@ def run_eval(
         except BaseException:  # Ctrl-C: finish nothing new; what is written stays for the resume
             for future in futures:
                 future.cancel()
+            eval_deadline.cancel()  # and the runs in flight stop now, not at their timeouts
             raise
     return len(pending), skipped

@@ -213,7 +213,7 @@ class Kernel:
         if self.process.poll() is not None:
             self._restart(execution, f"The kernel had stopped ({self._death_reason()}).")
         limit_hits = self.cgroup.limit_hits() if self.cgroup else 0
-        timeout_s = min(timeout_s or self.limits.timeout_s, self.limits.timeout_s)
+        timeout_s = self.limits.timeout_s if timeout_s is None else min(timeout_s, self.limits.timeout_s)
         collector = OutputCollector(self.limits.output_limit)
         request = self.client.execute(clean_text(code), store_history=True, allow_stdin=False, stop_on_error=False)
         outcome = self._collect(request, collector, timeout_s)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from picoagent.exec.deadline import capped
+from picoagent.deadline import tool_timeout, wait_for_exit, why_stopped
 from picoagent.exec.environment import command_env
 from picoagent.exec.cgroup import PidsCgroup
 from picoagent.exec.limits import HeadTail, truncate_middle
@@ -27,9 +27,13 @@ class ShellResult:
     exit_code: int | None
     timed_out: bool
     duration_s: float
+    # Why the run's deadline, not the command's own timeout, stopped it ("the run's time limit was reached").
+    stopped_by: str | None = None
 
     def describe(self) -> str:
-        if self.timed_out:
+        if self.stopped_by:
+            status = f"[stopped after {self.duration_s:.1f}s: {self.stopped_by}; the command and its children were killed]"
+        elif self.timed_out:
             status = f"[timed out after {self.duration_s:.0f}s; the command and its children were killed]"
         else:
             status = f"[exit code {self.exit_code}]"
@@ -37,11 +41,11 @@ class ShellResult:
 
 
 # The status line describe() ends with when the command did not succeed.
-_FAILED_STATUS = re.compile(r"\[(?:exit code (?!0\])-?\d+|timed out after [^\]]*)\]\Z")
+_FAILED_STATUS = re.compile(r"\[(?:exit code (?!0\])-?\d+|(?:timed out|stopped) after [^\]]*)\]\Z")
 
 
 def reports_failure(described: str) -> bool:
-    """Whether a shell observation (ShellResult.describe()) ends in a non-zero exit code or a timeout."""
+    """Whether a shell observation (ShellResult.describe()) ends in a non-zero exit code, a timeout or a stop at the deadline."""
     return _FAILED_STATUS.search(described.rstrip()) is not None
 
 
@@ -77,7 +81,7 @@ def run_shell(
     when it ends: its process group, its pids cgroup (setsid'd daemons too), or, where no
     cgroup exists, every process still carrying this step's environment marker.
     """
-    timeout_s = capped(timeout_s)
+    timeout_s = tool_timeout(timeout_s)
     started = time.perf_counter()
     reap_leftovers()
     cgroup = PidsCgroup.create(limits.max_processes) if limits.max_processes else None
@@ -107,11 +111,8 @@ def run_shell(
         raise
     reader = _BoundedReader(process.stdout, output_limit)
     reader.start()
-    timed_out = False
     try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        timed_out = not wait_for_exit(process, timeout_s)
     finally:
         # Kill everything it started: on timeout, and also background children and daemons left behind.
         try:
@@ -135,4 +136,5 @@ def run_shell(
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,
+        stopped_by=why_stopped() if timed_out else None,
     )

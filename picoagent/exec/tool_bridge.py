@@ -16,12 +16,11 @@ import shutil
 import socketserver
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from picoagent.exec.deadline import deadline_in
+from picoagent.deadline import Deadline, applied
 from picoagent.observation import Observation
 
 MAX_REQUEST_BYTES = 8 << 20
@@ -55,7 +54,7 @@ class ToolBridge:
         self._lock = threading.Lock()
         self._calls: list[dict[str, Any]] = []
         self._final_answer: str | None = None
-        self._deadline: float | None = None
+        self._deadline: Deadline | None = None
         self._server = _Server(str(self.socket_path), _Handler)
         self._server.bridge = self
         # A short poll interval keeps close() fast; one run closes one bridge.
@@ -70,8 +69,7 @@ class ToolBridge:
             return {"is_error": True, "text": "malformed tool request"}
         if not isinstance(token, str) or not hmac.compare_digest(token, self.token):
             return {"is_error": True, "text": "tool request refused: wrong token"}
-        remaining = None if self._deadline is None else self._deadline - time.monotonic()
-        with deadline_in(remaining):  # the calling thread's deadline does not reach this one
+        with applied(self._deadline):  # the calling thread's deadline does not reach this one
             observation = self._call(str(tool), args)
         with self._lock:
             self._calls.extend(observation.tool_calls)
@@ -79,9 +77,9 @@ class ToolBridge:
                 self._final_answer = observation.final_answer
         return {"is_error": observation.is_error, "text": observation.text, "final": observation.final_answer is not None}
 
-    def set_deadline(self, seconds: float) -> None:
-        """Tools called from now on finish within `seconds` (the execution's own timeout)."""
-        self._deadline = time.monotonic() + seconds
+    def set_deadline(self, deadline: Deadline | None) -> None:
+        """Tools called from now on end by `deadline` (the execution's own)."""
+        self._deadline = deadline
 
     def take(self) -> tuple[list[dict[str, Any]], str | None]:
         """The calls and final answer recorded since the last take()."""

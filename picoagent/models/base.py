@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
+from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
 
 Role = Literal["system", "user", "assistant"]
+
+# The finish_reason of a call that the deadline cut short: its text is what came before.
+DEADLINE_REACHED = "deadline"
 
 
 class Message(TypedDict):
@@ -79,6 +83,9 @@ class Constraint:
 
 @runtime_checkable
 class Model(Protocol):
+    """`complete` returns by `deadline` (None: no deadline), with finish_reason DEADLINE_REACHED
+    if it had to stop there: a backend checks it between tokens, or makes it the request timeout."""
+
     name: str
 
     def complete(
@@ -88,4 +95,5 @@ class Model(Protocol):
         constraint: Constraint | None = None,
         stop: list[str] | None = None,
         max_tokens: int = 512,
+        deadline: Deadline | None = None,
     ) -> Completion: ...

@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
 from picoagent.models.base import (
+    DEADLINE_REACHED,
     Completion,
     Constraint,
     ContextOverflowError,
@@ -21,6 +23,14 @@ from picoagent.models.base import (
 )
 from picoagent.models.constrained import runaway_tokens
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
+
+# Prompt evaluation looks at the deadline between batches. Far from it, a batch is n_batch
+# tokens (fastest); near it, only as many as fit in half the time left at the speed measured
+# so far (speed varies on a shared machine), but at least PREFILL_MIN_BATCH. The first
+# estimate is deliberately slow.
+PREFILL_MIN_BATCH = 8
+PREFILL_SHARE_OF_TIME_LEFT = 0.5
+FIRST_PREFILL_S_PER_TOKEN = 1 / 50
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +124,7 @@ class LocalModel:
         # Constrained generation breaks degenerate token loops (off: pure greedy decoding).
         self.runaway_guard = True
         self._lock = threading.Lock()
+        self._prefill_s_per_token = FIRST_PREFILL_S_PER_TOKEN
         metadata = self.llm.metadata or {}
         self._is_gemma = metadata.get("general.architecture", "").startswith("gemma")
         template = metadata.get("tokenizer.chat_template")
@@ -151,16 +162,56 @@ class LocalModel:
             cached += 1
         return cached
 
-    def _generate_free(self, tokens: list[int], max_tokens: int, stop: list[str]) -> tuple[float | None, list[str], str | None]:
+    def _acquire(self, deadline: Deadline) -> bool:
+        """Take the model (one sequence at a time), waiting no longer than the deadline."""
+        while not self._lock.acquire(timeout=0.1):
+            if deadline.expired():
+                return False
+        return True
+
+    def _prefill(self, tokens: list[int], cached: int, deadline: Deadline) -> bool:
+        """Evaluate tokens[cached:] into the KV cache, looking at the deadline between batches;
+        False when it came first. Equivalent to one llm.eval of the whole suffix."""
+        llm = self.llm
+        llm.n_tokens = cached
+        begin = cached
+        while begin < len(tokens):
+            left = deadline.remaining()
+            if left <= 0:
+                return False
+            size = int(max(PREFILL_MIN_BATCH, min(llm.n_batch, left * PREFILL_SHARE_OF_TIME_LEFT / self._prefill_s_per_token)))
+            batch = tokens[begin : begin + size]
+            started = time.perf_counter()
+            llm.eval(batch)
+            self._prefill_s_per_token = (time.perf_counter() - started) / len(batch)
+            begin += len(batch)
+        return True
+
+    def _generate_free(
+        self, tokens: list[int], cached: int, max_tokens: int, stop: list[str], deadline: Deadline
+    ) -> tuple[float | None, list[str], str | None]:
+        # All but the last prompt token first, where the deadline can stop it; llama-cpp-python
+        # then finds them cached and evaluates only the last one before generating.
+        if not self._prefill(tokens[:-1], cached, deadline):
+            return None, [], DEADLINE_REACHED
         first_token_at, pieces, finish_reason = None, [], None
-        for chunk in self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=stop, stream=True):
-            first_token_at = first_token_at or time.perf_counter()
-            choice = chunk["choices"][0]
-            pieces.append(choice["text"])
-            finish_reason = choice.get("finish_reason") or finish_reason
+        stream = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=stop, stream=True)
+        try:
+            for chunk in stream:
+                first_token_at = first_token_at or time.perf_counter()
+                choice = chunk["choices"][0]
+                pieces.append(choice["text"])
+                finish_reason = choice.get("finish_reason") or finish_reason
+                if finish_reason is None and deadline.expired():
+                    finish_reason = DEADLINE_REACHED
+                    break
+        finally:
+            stream.close()
         return first_token_at, pieces, finish_reason
 
-    def _generate_constrained(self, tokens: list[int], cached: int, gbnf: str, max_tokens: int) -> tuple[float | None, list[str], str | None]:
+    def _generate_constrained(
+        self, tokens: list[int], cached: int, gbnf: str, max_tokens: int, deadline: Deadline
+    ) -> tuple[float | None, list[str], str | None]:
         """Greedy generation through GrammarDecoder; keeps llama-cpp-python's cache bookkeeping valid."""
         import llama_cpp
         import numpy as np
@@ -170,12 +221,15 @@ class LocalModel:
         llm = self.llm
         decoder = GrammarDecoder(llm, gbnf)
         try:
-            llm.n_tokens = cached
-            llm.eval(tokens[cached:])
+            if not self._prefill(tokens, cached, deadline):
+                return None, [], DEADLINE_REACHED
             first_token_at = time.perf_counter()
             generated: list[int] = []
             finish_reason = "length"
             for _ in range(max_tokens):
+                if deadline.expired():
+                    finish_reason = DEADLINE_REACHED
+                    break
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(decoder.n_vocab,))
                 token = decoder.choose(logits, banned=runaway_tokens(generated) if self.runaway_guard else set())
                 if token is None or llama_cpp.llama_vocab_is_eog(decoder.vocab, token):
@@ -195,6 +249,7 @@ class LocalModel:
         constraint: Constraint | None = None,
         stop: list[str] | None = None,
         max_tokens: int = 512,
+        deadline: Deadline | None = None,
     ) -> Completion:
         tokens, template_stop = self.render(messages)
         if len(tokens) + max_tokens > self.n_ctx:
@@ -207,14 +262,22 @@ class LocalModel:
         elif constraint is not None and constraint.schema:
             gbnf = _schema_gbnf(json.dumps(constraint.schema))  # key order matters: thoughts first
 
-        with self._lock:
-            cached = self._cached_prefix(tokens)
-            started = time.perf_counter()
-            if gbnf is None:
-                first_token_at, pieces, finish_reason = self._generate_free(tokens, max_tokens, [*template_stop, *(stop or [])])
-            else:
-                first_token_at, pieces, finish_reason = self._generate_constrained(tokens, cached, gbnf, max_tokens)
-            ended = time.perf_counter()
+        deadline = deadline or Deadline()
+        started = time.perf_counter()
+        # Until the model is free, nothing is evaluated: a call that never gets it is cut off empty.
+        cached, first_token_at, pieces, finish_reason = len(tokens), None, [], DEADLINE_REACHED
+        if self._acquire(deadline):
+            try:
+                cached = self._cached_prefix(tokens)
+                started = time.perf_counter()
+                if gbnf is None:
+                    stops = [*template_stop, *(stop or [])]
+                    first_token_at, pieces, finish_reason = self._generate_free(tokens, cached, max_tokens, stops, deadline)
+                else:
+                    first_token_at, pieces, finish_reason = self._generate_constrained(tokens, cached, gbnf, max_tokens, deadline)
+            finally:
+                self._lock.release()
+        ended = time.perf_counter()
 
         first_token_at = first_token_at or ended
         text = "".join(pieces)

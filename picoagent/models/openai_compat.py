@@ -8,8 +8,16 @@ from typing import Any
 
 import openai
 
+from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, ModelError
-from picoagent.models.base import Completion, Constraint, Message, Timings, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    Constraint,
+    Message,
+    Timings,
+    Usage,
+)
 from picoagent.models.grammar import schema_to_gbnf
 from picoagent.models.templates import merge_turns
 
@@ -27,6 +35,12 @@ NO_SERVER = (
 # engine validates and repairs on its side.
 _SCHEMA_STYLES = ("json_schema", "grammar", None)
 
+# Retries of transient errors (connection, 408, 409, 429, 5xx), as the openai client does
+# them: exponential backoff from RETRY_FIRST_S, at most RETRY_MAX_S. They are done here
+# because the client's own cannot see a deadline: each attempt would get the full timeout.
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 8.0
+
 
 def _constraint_fields(style: str | None, schema: dict[str, Any]) -> dict[str, Any]:
     if style == "json_schema":
@@ -40,8 +54,9 @@ class OpenAIModel:
     """A chat model behind an OpenAI-compatible HTTP API.
 
     The base URL comes from OPENAI_BASE_URL or OPENAI_API_BASE, the key from
-    OPENAI_API_KEY. Transient errors (connection, 5xx, 429) are retried with backoff
-    by the client; what remains becomes one ModelError naming the URL.
+    OPENAI_API_KEY. Transient errors (connection, 5xx, 429) are retried with backoff;
+    what remains becomes one ModelError naming the URL. Each request's timeout is the
+    call's deadline, when that is sooner than `timeout_s`.
     """
 
     def __init__(
@@ -66,8 +81,10 @@ class OpenAIModel:
             base_url=self.base_url,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
             timeout=timeout_s,
-            max_retries=max_retries,
+            max_retries=0,
         )
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
         # Gemma's chat templates have no system role (some servers drop it silently).
         self.fold_system = "gemma" in name.lower() if fold_system is None else fold_system
         self._schema_style_index = 0
@@ -93,7 +110,9 @@ class OpenAIModel:
         constraint: Constraint | None = None,
         stop: list[str] | None = None,
         max_tokens: int = 512,
+        deadline: Deadline | None = None,
     ) -> Completion:
+        deadline = deadline or Deadline()
         schema = constraint.schema if constraint is not None else None
         while True:
             style = _SCHEMA_STYLES[self._schema_style_index] if schema else None
@@ -109,7 +128,7 @@ class OpenAIModel:
             request.update(constrained)
             started = time.perf_counter()
             try:
-                response = self.client.chat.completions.create(**request)
+                response = self._create(request, deadline)
                 break
             except openai.APIStatusError as exc:
                 if constrained and _refuses_constraint(exc) and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
@@ -123,6 +142,8 @@ class OpenAIModel:
             except ValueError as exc:  # a body sent as JSON that is not
                 raise ModelError(f"server at {self.base_url} sent a reply that is not a chat completion: {_short(exc)}") from None
         elapsed = time.perf_counter() - started
+        if response is None:
+            return Completion(text="", timings=Timings(total_s=elapsed), finish_reason=DEADLINE_REACHED)
         # A server can answer 200 with anything: a body that is not JSON (the client then
         # returns a str), no choices, or fields of the wrong type.
         choices = getattr(response, "choices", None)
@@ -142,6 +163,30 @@ class OpenAIModel:
             timings=Timings(total_s=elapsed),
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
+
+    def _create(self, request: dict[str, Any], deadline: Deadline) -> Any | None:
+        """The server's response, retrying transient errors within the deadline; None when the
+        deadline came first (the request in flight is then closed by its timeout)."""
+        attempt = 0
+        while not deadline.expired():
+            try:
+                return self.client.chat.completions.create(**request, timeout=min(self.timeout_s, deadline.remaining()))
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                if isinstance(exc, openai.APITimeoutError) and deadline.expired():
+                    return None
+                backoff = min(RETRY_FIRST_S * 2**attempt, RETRY_MAX_S)
+                if attempt == self.max_retries or not _transient(exc) or deadline.remaining() <= backoff:
+                    raise
+                deadline.sleep(backoff)  # a cancelled deadline ends the wait
+                attempt += 1
+        return None
+
+
+def _transient(exc: openai.APIError) -> bool:
+    """Worth retrying: the openai client's own rule (connection errors, 408, 409, 429, 5xx)."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return True
 
 
 def _count(response: Any, field: str) -> int:

@@ -6,8 +6,16 @@ import json
 import time
 from pathlib import Path
 
+from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, ModelError
-from picoagent.models.base import Completion, Constraint, Message, Timings, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    Constraint,
+    Message,
+    Timings,
+    Usage,
+)
 
 
 class ScriptedModel:
@@ -15,11 +23,14 @@ class ScriptedModel:
 
     Token counts are word counts, so that limits and usage behave plausibly in tests.
     Every call's messages and constraint are kept in `calls` and `constraints` for assertions.
+    `delay_s` stands in for generation time; like a real backend, a call stops at its
+    deadline, with no text and finish_reason DEADLINE_REACHED.
     """
 
-    def __init__(self, outputs: list[str], name: str = "scripted"):
+    def __init__(self, outputs: list[str], name: str = "scripted", *, delay_s: float = 0.0):
         self.outputs = list(outputs)
         self.name = name
+        self.delay_s = delay_s
         self.calls: list[list[Message]] = []
         self.constraints: list[Constraint | None] = []
 
@@ -47,6 +58,7 @@ class ScriptedModel:
         constraint: Constraint | None = None,
         stop: list[str] | None = None,
         max_tokens: int = 512,
+        deadline: Deadline | None = None,
     ) -> Completion:
         started = time.perf_counter()
         self.calls.append(list(messages))
@@ -54,7 +66,10 @@ class ScriptedModel:
         index = len(self.calls) - 1
         if index >= len(self.outputs):
             raise ModelError(f"scripted model ran out of outputs after {len(self.outputs)} calls")
-        text = self.outputs[index]
         prompt_words = sum(len(m["content"].split()) for m in messages)
+        if (deadline or Deadline()).sleep(self.delay_s):
+            usage = Usage(prompt_tokens=prompt_words)
+            return Completion(text="", usage=usage, timings=Timings(total_s=time.perf_counter() - started), finish_reason=DEADLINE_REACHED)
+        text = self.outputs[index]
         usage = Usage(prompt_tokens=prompt_words, completion_tokens=len(text.split()))
         return Completion(text=text, usage=usage, timings=Timings(total_s=time.perf_counter() - started), finish_reason="stop")

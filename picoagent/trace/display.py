@@ -46,6 +46,10 @@ class EventPrinter:
             reason = "the step limit" if step["last_call"] == "max_steps" else "a repeated action"
             self.console.print(f"[yellow]after {reason}, the model was asked once more, for the final answer only[/yellow]")
         action = step.get("action")
+        if step.get("cut_off"):
+            self.console.print(Panel(escape(_clip(step.get("raw", ""))), title="model output, cut off", border_style="yellow"))
+            self.console.print(f"[yellow]{escape(step.get('error', ''))}[/yellow]")
+            return
         if action is None:
             self.console.print(Panel(escape(_clip(step.get("raw", ""))), title="model output", border_style="red"))
             self.console.print(f"[red]invalid action:[/red] {escape(step.get('error', ''))}")

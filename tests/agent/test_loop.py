@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from pathlib import Path
 
 from picoagent.agent.loop import LAST_CALL
 from picoagent.agent.session import run_task
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.models.base import Completion, Usage
 from picoagent.models.scripted import ScriptedModel
 from picoagent.trace.recorder import read_events
@@ -120,9 +124,49 @@ def test_token_limit(config: Config) -> None:
 def test_wall_time_limit(config: Config) -> None:
     config.max_wall_s = 1.0
     result, _ = run(config, [action("shell", command="sleep 3"), action("shell", command="echo late")])
-    assert result.status == "timeout"
+    assert result.status == "timeout" and result.error == "the run's time limit of 1s was reached"
     assert result.steps == 1
-    assert result.wall_s < 3.0, "the shell command is cut at the run's remaining time"
+    assert result.wall_s < 1.5, "the shell command is cut at the run's remaining time"
+    [step] = [e for e in read_events(Path(result.trace_path)) if e["type"] == "step"]
+    assert "the run's time limit was reached" in step["observation"]["text"], "not the command's own timeout"
+    assert "timed out after" not in step["observation"]["text"]
+
+
+def test_a_model_call_is_cut_off_at_the_deadline_and_the_trace_is_complete(config: Config) -> None:
+    config.max_wall_s = 0.2
+    model = ScriptedModel([action("shell", command="echo never")], delay_s=30)
+    result = run_task("do the thing", config, model=model)
+    assert result.status == "timeout" and result.wall_s < 0.7
+    assert result.error == "the run's time limit of 0.2s was reached"
+    events = read_events(Path(result.trace_path))
+    [step] = [e for e in events if e["type"] == "step"]
+    assert step["cut_off"] is True and "action" not in step and "observation" not in step
+    assert events[-1]["type"] == "run_end" and events[-1]["result"]["status"] == "timeout"
+    assert not (config.workspace / "never").exists()
+
+
+def test_a_reply_after_the_deadline_is_recorded_but_not_acted_on(config: Config) -> None:
+    config.max_wall_s = 0.1
+
+    class LateModel(ScriptedModel):
+        def complete(self, messages, **options):  # ignores its deadline, as a model from outside might
+            time.sleep(0.2)
+            return super().complete(messages, constraint=options.get("constraint"))
+
+    result = run_task("do the thing", config, model=LateModel([action("shell", command="touch acted")]))
+    assert result.status == "timeout" and result.steps == 1
+    assert not (config.workspace / "acted").exists()
+    [step] = [e for e in read_events(Path(result.trace_path)) if e["type"] == "step"]
+    assert step["cut_off"] is True and "touch acted" in step["raw"]
+
+
+def test_cancelling_the_deadline_from_another_thread_ends_the_run(config: Config) -> None:
+    deadline = Deadline()
+    threading.Timer(0.3, deadline.cancel).start()
+    model = ScriptedModel([action("shell", command="echo 1"), action("shell", command="sleep 20")], delay_s=0.1)
+    result = run_task("do the thing", config, model=model, deadline=deadline)
+    assert result.status == "timeout" and result.error == "the run was cancelled"
+    assert result.wall_s < 1.5, "the shell command in flight was cut too"
 
 
 def test_repeated_action_is_warned_then_stopped(config: Config) -> None:
@@ -198,7 +242,7 @@ class LongContextModel:
         self.outputs = outputs
         self.calls: list[list[dict]] = []
 
-    def complete(self, messages, *, constraint=None, stop=None, max_tokens=512):
+    def complete(self, messages, *, constraint=None, stop=None, max_tokens=512, deadline=None):
         self.calls.append([dict(m) for m in messages])
         chars = sum(len(m["content"]) for m in messages)
         return Completion(text=self.outputs[len(self.calls) - 1], usage=Usage(prompt_tokens=chars // 3, completion_tokens=10))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import yaml
 
-from picoagent.models.base import Completion, Timings, Usage
+from picoagent.deadline import Deadline
+from picoagent.models.base import DEADLINE_REACHED, Completion, Timings, Usage
 
 
 class PerTaskModel:
@@ -15,7 +15,7 @@ class PerTaskModel:
 
     The step is the number of assistant turns already in the conversation, so the model keeps
     no state between calls and concurrent tasks cannot consume each other's outputs.
-    `delay_s` stands in for generation time.
+    `delay_s` stands in for generation time; like a real backend, a call stops at its deadline.
     """
 
     name = "per-task"
@@ -26,11 +26,12 @@ class PerTaskModel:
         self.active = 0
         self.max_active = 0
 
-    def complete(self, messages, *, constraint=None, stop=None, max_tokens=512) -> Completion:
+    def complete(self, messages, *, constraint=None, stop=None, max_tokens=512, deadline=None) -> Completion:
         self.active += 1
         self.max_active = max(self.max_active, self.active)
         try:
-            time.sleep(self.delay_s)
+            if (deadline or Deadline()).sleep(self.delay_s):
+                return Completion(text="", finish_reason=DEADLINE_REACHED)
             task = messages[1]["content"]
             marker = next(m for m in self.scripts if m in task)
             step = sum(1 for m in messages if m["role"] == "assistant")

@@ -94,6 +94,7 @@ def test_malformed_step_references_are_readable_errors(tmp_path, reference, mess
         ("wc: x: No such file or directory\n[exit code 1]", True),
         ("(no output)\n[exit code 124]", True),
         ("(no output)\n[timed out after 30s; the command and its children were killed]", True),
+        ("(no output)\n[stopped after 0.4s: the run's time limit was reached; the command and its children were killed]", True),
         ("a line that says [exit code 1] in the middle\n[exit code 0]", False),
     ],
 )

@@ -12,8 +12,9 @@ from picoagent.errors import ConfigError
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.runner import EvalOptions, run_eval
 from picoagent.evals.tasks import load_suite, resolve_suite
+from picoagent.models.openai_compat import OpenAIModel
 from picoagent.trace.recorder import read_events
-from tests.conftest import action
+from tests.conftest import SlowChatServer, action
 from tests.evals.conftest import PerTaskModel, write_suite
 
 NOTES = {"notes.txt": "a\nb\nc\n"}
@@ -58,14 +59,34 @@ def test_invalid_outputs_are_counted(tmp_path):
     assert record["passed"] and record["invalid_actions"] == 1 and record["steps"] == 2
 
 
-def test_a_hung_model_call_is_abandoned_at_the_task_timeout(tmp_path):
-    tasks = load_suite(write_suite(tmp_path / "suite", [{**simple_tasks()[0], "limits": {"timeout": 1}}]))
+def test_a_model_call_longer_than_the_task_timeout_stops_at_it(tmp_path):
+    tasks = load_suite(write_suite(tmp_path / "suite", [{**simple_tasks()[0], "limits": {"timeout": 0.5}}]))
     started = time.monotonic()
-    results, _, _ = run(tmp_path, tasks, PerTaskModel(SIMPLE_SCRIPTS, delay_s=20), guard_grace_s=0.5)
+    results, _, _ = run(tmp_path, tasks, PerTaskModel(SIMPLE_SCRIPTS, delay_s=20), guard_grace_s=10)
     [record] = results.records()
+    assert time.monotonic() - started < 2.5, "the run stopped at its deadline, not at the guard's"
     assert record["status"] == "timeout" and record["passed"] is False
-    assert "abandoned" in record["error"]
-    assert time.monotonic() - started < 5
+    assert record["error"] == "the run's time limit of 0.5s was reached"
+    events = read_events(Path(record["trace_path"]))
+    assert events[-1]["type"] == "run_end" and events[-1]["result"]["run_id"] == record["run_id"]
+
+
+class IgnoresDeadline(PerTaskModel):
+    """A model from outside picoagent that never looks at its deadline."""
+
+    def complete(self, messages, **options):
+        return super().complete(messages)
+
+
+def test_a_run_that_ignores_its_deadline_is_abandoned_and_its_record_keeps_the_trace(tmp_path):
+    tasks = load_suite(write_suite(tmp_path / "suite", [{**simple_tasks()[0], "limits": {"timeout": 0.3}}]))
+    started = time.monotonic()
+    results, _, _ = run(tmp_path, tasks, IgnoresDeadline(SIMPLE_SCRIPTS, delay_s=4), guard_grace_s=0.2)
+    [record] = results.records()
+    assert time.monotonic() - started < 3
+    assert record["status"] == "timeout" and "abandoned" in record["error"] and "ignored the deadline" in record["error"]
+    assert record["run_id"] and Path(record["trace_path"]).is_file()
+    assert "run_start" in [e["type"] for e in read_events(Path(record["trace_path"]))]
 
 
 def test_the_loop_stops_a_slow_task_at_its_timeout(tmp_path):
@@ -186,3 +207,18 @@ def test_python_task_module_tools_are_given_to_the_agent(tmp_path):
     steps = [e for e in read_events(Path(record["trace_path"])) if e["type"] == "step"]
     assert steps[0]["observation"]["text"].startswith("0")
     json.dumps(record)  # records stay JSON
+
+
+@pytest.mark.slow
+def test_a_task_timeout_shorter_than_the_model_call_stops_the_call_before_the_next_task(tmp_path, slow_chat_server):
+    tasks = load_suite(write_suite(tmp_path / "suite", [{**task, "limits": {"timeout": 1}} for task in simple_tasks()]))
+    model = OpenAIModel("m", base_url=slow_chat_server)
+    started = time.monotonic()
+    results, ran, _ = run(tmp_path, tasks, model, workers=1)
+    assert ran == 2 and time.monotonic() - started < 4, "each task stopped at its 1 s timeout, not at the 10 s reply"
+    first, second = SlowChatServer.requests
+    assert first["gone"] is not None and first["gone"] <= second["arrived"], "the first task's request was closed before the next task began"
+    for record in results.records():
+        assert record["status"] == "timeout" and record["run_id"]
+        events = read_events(Path(record["trace_path"]))
+        assert events[-1]["type"] == "run_end" and events[-2]["cut_off"] is True

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from picoagent.actions.json_format import JsonFormat
+from picoagent.agent.session import run_task
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
-from picoagent.models.base import ContextOverflowError
+from picoagent.models.base import DEADLINE_REACHED, Constraint, ContextOverflowError
 from picoagent.models.local import LocalModel
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
+from picoagent.trace.recorder import read_events
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +103,44 @@ def test_a_full_cli_run_ends_with_a_status_and_an_exit_code(tmp_path: Path) -> N
     assert done.returncode == (0 if result["status"] == "answered" else 1)
     assert 1 <= result["steps"] <= 3 + 1, "three steps, and one last call for the answer"
     assert result["invalid_actions"] == 0, "grammar-constrained output always parses"
+
+
+# How far past its deadline a call may end in these tests: one token or prompt batch, which
+# took up to 3.8 s on our 2 shared cores under load (usually well under a second: the median
+# is measured by benchmarks/bench_deadline.py). Generating or evaluating in full takes longer.
+SHARED_MACHINE_SLACK_S = 3.0
+LONG_GRAMMAR = Constraint(grammar="root ::= line{500}\nline ::= [a-z ]{8} \"\\n\"")  # longer than the token budget
+
+
+@pytest.mark.parametrize("constraint", [None, LONG_GRAMMAR], ids=["free", "constrained"])
+def test_the_deadline_stops_generation_between_tokens(local_model, constraint) -> None:
+    messages = [{"role": "user", "content": "Count from 1 to 2000, one number per line."}]
+    local_model.complete(messages, max_tokens=1)  # the prompt is now cached: the deadline falls in generation
+    started = time.monotonic()
+    completion = local_model.complete(messages, constraint=constraint, max_tokens=2000, deadline=Deadline(1.5))
+    elapsed = time.monotonic() - started
+    assert completion.finish_reason == DEADLINE_REACHED
+    assert 1.5 <= elapsed < 1.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not 2000 tokens later"
+    assert completion.usage.completion_tokens > 0 and completion.text, "what came before the deadline is kept"
+
+
+def test_the_deadline_stops_prompt_evaluation_and_the_cache_stays_sound(local_model) -> None:
+    short = [{"role": "user", "content": "Name a colour."}]
+    before = local_model.complete(short, max_tokens=12).text
+    long = [{"role": "user", "content": " ".join(f"item {i} is {i * 7 % 13}." for i in range(300))}]
+    started = time.monotonic()
+    cut = local_model.complete(long, max_tokens=16, deadline=Deadline(0.5))
+    assert cut.finish_reason == DEADLINE_REACHED and cut.text == "" and cut.usage.completion_tokens == 0
+    assert time.monotonic() - started < 0.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not after the whole prompt"
+    assert local_model.llm.n_tokens < cut.usage.prompt_tokens, "prompt evaluation stopped part way"
+    assert local_model.complete(short, max_tokens=12).text == before, "a cut prompt leaves the KV cache consistent"
+
+
+def test_an_embedded_run_with_a_tiny_time_limit_ends_on_time_with_a_complete_trace(local_model, tmp_path: Path) -> None:
+    config = Config(model="local", runs_dir=tmp_path / "runs", workspace=tmp_path, max_wall_s=2.0, context_tokens=4096, step_max_tokens=3000)
+    result = run_task("Write a very long story about the sea into story.txt.", config, model=local_model)
+    assert result.status == "timeout" and result.error == "the run's time limit of 2s was reached"
+    assert result.wall_s < 2.0 + SHARED_MACHINE_SLACK_S
+    events = read_events(Path(result.trace_path))
+    assert events[-1]["type"] == "run_end" and events[-1]["result"]["status"] == "timeout"
+    assert events[-2]["type"] == "step" and events[-2]["cut_off"] is True

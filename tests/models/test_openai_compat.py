@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -11,11 +12,14 @@ import pytest
 from picoagent.actions.json_format import JsonFormat
 from picoagent.agent.session import run_task
 from picoagent.config import Config
+from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, ModelError
+from picoagent.models.base import DEADLINE_REACHED
 from picoagent.models.openai_compat import OpenAIModel
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
-from tests.conftest import serving
+from picoagent.trace.recorder import read_events
+from tests.conftest import SlowChatServer, serving
 
 
 @pytest.mark.slow
@@ -167,3 +171,33 @@ def test_no_base_url_is_an_error_not_the_hosted_api(monkeypatch) -> None:
         OpenAIModel("m")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
     assert OpenAIModel("m").base_url == "https://api.openai.com/v1"
+
+
+def test_the_deadline_is_the_request_timeout_and_the_request_is_closed(slow_chat_server: str) -> None:
+    model = OpenAIModel("m", base_url=slow_chat_server, max_retries=3)
+    started = time.monotonic()
+    completion = model.complete([{"role": "user", "content": "ping"}], deadline=Deadline(0.5))
+    assert completion.finish_reason == DEADLINE_REACHED and completion.text == ""
+    assert time.monotonic() - started < 1.2
+    time.sleep(0.3)  # the server looks at the connection every 20 ms
+    [request] = SlowChatServer.requests  # a timeout at the deadline is not retried
+    assert request["gone"] is not None and request["gone"] - request["arrived"] < 1.0, "the server saw the client hang up"
+
+
+def test_retries_stop_at_the_deadline(flaky_server) -> None:
+    FlakyServer.failures_left = 100
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="failed with HTTP 503"):
+        OpenAIModel("m", base_url=flaky_server, max_retries=10).complete([{"role": "user", "content": "ping"}], deadline=Deadline(0.7))
+    assert time.monotonic() - started < 0.7, "a retry whose backoff would end past the deadline is not waited for"
+    assert FlakyServer.requests == 2, "the first retry fits in the deadline, the second does not"
+
+
+@pytest.mark.slow
+def test_a_run_over_a_slow_server_ends_on_time_with_a_complete_trace(slow_chat_server: str, tmp_path: Path) -> None:
+    config = Config(model="openai:m", runs_dir=tmp_path / "runs", workspace=tmp_path, max_wall_s=1.0)
+    result = run_task("Say hi.", config, model=OpenAIModel("m", base_url=slow_chat_server))
+    assert result.status == "timeout" and result.wall_s < 1.5
+    events = read_events(Path(result.trace_path))
+    assert [e["type"] for e in events][-2:] == ["step", "run_end"]
+    assert events[-2]["cut_off"] is True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from picoagent.deadline import tool_timeout
 from picoagent.tools.registry import Tool
 from picoagent.tools.web.framing import frame_untrusted
 from picoagent.tools.web.readable import Readable, readable_page, split_chunks
@@ -70,7 +71,7 @@ def fetch_url_tool(*, timeout_s: float, max_bytes: int, chunk_chars: int) -> Too
         """
         url = require_http_url(url)
         if url not in pages:
-            page = download(url, timeout_s=timeout_s, max_bytes=max_bytes)
+            page = download(url, timeout_s=tool_timeout(timeout_s), max_bytes=max_bytes)
             pages[url] = (page, to_readable(page, chunk_chars))
             while len(pages) > CACHED_PAGES:
                 pages.popitem(last=False)

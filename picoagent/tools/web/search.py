@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from picoagent.deadline import tool_timeout
 from picoagent.tools.registry import Tool
 from picoagent.tools.web.fetch import USER_AGENT
 from picoagent.tools.web.framing import frame_untrusted
@@ -50,7 +51,7 @@ def web_search_tool(*, searxng_url: str | None, timeout_s: float) -> Tool:
         """
         if not searxng_url:
             raise SearchUnavailable(NOT_CONFIGURED)
-        results = search_searxng(searxng_url, query, timeout_s=timeout_s)
+        results = search_searxng(searxng_url, query, timeout_s=tool_timeout(timeout_s))
         header = f"Search results for {query!r} ({min(len(results), MAX_RESULTS)} shown):"
         return frame_untrusted(format_results(results), "search results", header=header)
 
