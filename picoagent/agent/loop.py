@@ -13,7 +13,13 @@ from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
 from picoagent.memory.context import Context
 from picoagent.memory.examples import Example, demonstration
-from picoagent.models.base import DEADLINE_REACHED, Completion, ContextOverflowError, Model, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    ContextOverflowError,
+    Model,
+    Usage,
+)
 from picoagent.safetext import clean_text
 from picoagent.trace.recorder import Recorder
 

@@ -187,23 +187,31 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
 
 def run_eval(
     tasks: list[Task],
-    model: Model,
+    model: Model | Callable[[Task], Model],
     options: EvalOptions,
     results: ResultsDir,
     *,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    review: Callable[[Task, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
-    """Run every (task, run) not already in `results`; returns (run now, skipped as done)."""
+    """Run every (task, run) not already in `results`; returns (run now, skipped as done).
+
+    `model` is one model for every task, or a function giving each task its own (the replays
+    of `picoagent train generate`); `review` may amend a record before it is written.
+    """
+    model_for = (lambda task: model) if isinstance(model, Model) else model
     done = results.finished()
     pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
     skipped = len(tasks) * options.runs - len(pending)
     runs_dir = results.path / "runs"
     eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
     with ThreadPoolExecutor(max_workers=max(options.workers, 1), thread_name_prefix="eval-worker") as pool:
-        futures = [pool.submit(run_one, task, run, model, options, runs_dir, eval_deadline=eval_deadline) for task, run in pending]
+        futures = {pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline): task for task, run in pending}
         try:
             for future in as_completed(futures):
                 record = future.result()
+                if review is not None:
+                    record = review(futures[future], record)
                 results.append(record)
                 if on_record is not None:
                     on_record(record)

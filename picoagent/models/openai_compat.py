@@ -10,7 +10,14 @@ import openai
 
 from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, ModelError
-from picoagent.models.base import DEADLINE_REACHED, Completion, Constraint, Message, Timings, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    Constraint,
+    Message,
+    Timings,
+    Usage,
+)
 from picoagent.models.grammar import schema_to_gbnf
 from picoagent.models.templates import merge_turns
 

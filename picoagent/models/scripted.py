@@ -8,7 +8,14 @@ from pathlib import Path
 
 from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError, ModelError
-from picoagent.models.base import DEADLINE_REACHED, Completion, Constraint, Message, Timings, Usage
+from picoagent.models.base import (
+    DEADLINE_REACHED,
+    Completion,
+    Constraint,
+    Message,
+    Timings,
+    Usage,
+)
 
 
 class ScriptedModel:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.evals.reference import step_failed
 from picoagent.evals.results import ResultsDir
-from picoagent.evals.runner import EvalOptions, run_one
+from picoagent.evals.runner import EvalOptions, run_eval
 from picoagent.evals.tasks import Task
 from picoagent.models.scripted import ScriptedModel
 from picoagent.observation import Observation
@@ -78,28 +77,16 @@ def replay(
     """Replay every task not yet in `out` in one format; returns (run now, skipped as done)."""
     results = ResultsDir(out, {"model": REFERENCE_MODEL, "actions": action_format_name, "max_steps": None, "timeout": None, "suites": sorted({t.suite for t in tasks})})
     renderer = rendering_format(action_format_name)
-    done = results.finished()
-    pending = [task for task in tasks if (task.key, 0) not in done]
-    options = EvalOptions(model_spec=REFERENCE_MODEL, actions=action_format_name, examples=0)
+    options = EvalOptions(model_spec=REFERENCE_MODEL, actions=action_format_name, examples=0, workers=workers)
+    outputs = {task.key: reference_outputs(task, renderer) for task in tasks}
+    # One step more than the reference needs, so the step limit never cuts a replay short.
+    roomy = [task.model_copy(update={"limits": task.limits.model_copy(update={"max_steps": max(task.limits.max_steps, len(outputs[task.key]) + 1)})}) for task in tasks]
 
-    def one(task: Task) -> dict[str, Any]:
-        outputs = reference_outputs(task, renderer)
-        # One step more than the reference needs, so the step limit never cuts a replay short.
-        task = task.model_copy(update={"limits": task.limits.model_copy(update={"max_steps": max(task.limits.max_steps, len(outputs) + 1)})})
-        record = run_one(task, 0, ScriptedModel(outputs, name=REFERENCE_MODEL), options, out / "runs")
+    def keep_if_on_plan(task: Task, record: dict[str, Any]) -> dict[str, Any]:
         reason = off_plan(task, record["trace_path"]) if record["passed"] else None
         return {**record, "passed": False, "error": f"off plan: {reason}"} if reason else record
 
-    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="replay") as pool:
-        futures = [pool.submit(one, task) for task in pending]
-        try:
-            for future in as_completed(futures):
-                record = future.result()
-                results.append(record)
-                if on_record is not None:
-                    on_record(record)
-        except BaseException:  # Ctrl-C: what is written stays for the resume
-            for future in futures:
-                future.cancel()
-            raise
-    return len(pending), len(tasks) - len(pending)
+    def reference_model(task: Task) -> ScriptedModel:
+        return ScriptedModel(outputs[task.key], name=REFERENCE_MODEL)
+
+    return run_eval(roomy, reference_model, options, results, on_record=on_record, review=keep_if_on_plan)
