@@ -63,7 +63,7 @@ def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path:
     assert all(torch.allclose(a[key], b[key], atol=1e-6) for key in a)
 
     # More training from an adapter: its weights are the start, a fresh optimizer the rest.
-    with pytest.raises(ConfigError, match="has rank 4 and alpha 8.0: pass the same --lora-r and --lora-alpha"):
+    with pytest.raises(ConfigError, match="has rank 4 and alpha 8: pass the same --lora-r and --lora-alpha"):
         fit(dataset, tmp_path / "more", default_model_path(), FitOptions(**{**options.__dict__, "lora_r": 8}), init=tmp_path / "straight")
     more = fit(dataset, tmp_path / "more", default_model_path(), FitOptions(**{**options.__dict__, "max_steps": 1}), init=tmp_path / "straight")
     assert more["losses"][0][1] < straight["losses"][0][1], "it starts where the earlier adapter ended, not from scratch"
