@@ -37,6 +37,19 @@ def action(tool: str, thought: str = "next step", **args) -> str:
     return json.dumps({"thought": thought, "tool": tool, "args": args})
 
 
+def send_chat_completion(handler, content: str) -> None:
+    """Answer an HTTP request as an OpenAI-compatible server does: one chat completion."""
+    body = {
+        "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.end_headers()
+    handler.wfile.write(json.dumps(body).encode())
+
+
 @contextmanager
 def serving(handler: type) -> Iterator[str]:
     """Serve `handler` on a random 127.0.0.1 port for the block; yields the base address."""
@@ -127,15 +140,7 @@ class SlowChatServer(BaseHTTPRequestHandler):
             if readable and not self.connection.recv(1, socket.MSG_PEEK):
                 request["gone"] = time.monotonic()
                 return
-        body = {
-            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-        }
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps(body).encode())
+        send_chat_completion(self, "late")
 
     def log_message(self, *args) -> None:
         pass

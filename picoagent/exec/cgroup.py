@@ -14,10 +14,28 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 KILL_ROUNDS = 50  # a fork bomb refills freed slots; each round kills what is there now
+
+
+def kill_in_rounds(targets: Callable[[], list[int]]) -> int:
+    """SIGKILL what `targets` names, again while new processes appear (a forking loop refills
+    what was freed); returns how many were killed."""
+    killed: set[int] = set()
+    for _ in range(KILL_ROUNDS):
+        pids = targets()
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except (ProcessLookupError, PermissionError):  # gone already, or not ours
+                pass
+        time.sleep(0.01)
+    return len(killed)
 
 
 def _candidate_parents() -> list[Path]:
@@ -90,19 +108,7 @@ class PidsCgroup:
 
     def kill_all(self, *, keep: Collection[int] = ()) -> int:
         """SIGKILL every process in the cgroup except those in `keep`; returns how many were killed."""
-        killed: set[int] = set()
-        for _ in range(KILL_ROUNDS):
-            targets = [pid for pid in self.pids() if pid not in keep]
-            if not targets:
-                break
-            for pid in targets:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    killed.add(pid)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        return len(killed)
+        return kill_in_rounds(lambda: [pid for pid in self.pids() if pid not in keep])
 
     def remove(self) -> None:
         """Kill everything left in the cgroup and delete it."""

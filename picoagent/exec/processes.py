@@ -20,12 +20,11 @@ import functools
 import os
 import resource
 import signal
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from picoagent.exec.cgroup import KILL_ROUNDS, PidsCgroup
+from picoagent.exec.cgroup import PidsCgroup, kill_in_rounds
 from picoagent.exec.limits import apply_rlimits
 
 # Set in the environment of every shell command to "<engine pid>:<step token>".
@@ -115,26 +114,14 @@ def _marked() -> Iterator[tuple[int, str, str]]:
                 break
 
 
-def _kill_rounds(select: Callable[[str, str], bool]) -> int:
-    """SIGKILL the marked processes `select` picks, again while new ones appear (a forking loop)."""
-    killed: set[int] = set()
-    for _ in range(KILL_ROUNDS):
-        targets = [pid for pid, name, value in _marked() if pid != os.getpid() and select(name, value)]
-        if not targets:
-            break
-        for pid in targets:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.01)
-    return len(killed)
+def _kill_marked(select: Callable[[str, str], bool]) -> int:
+    """SIGKILL the marked processes `select` picks, in rounds while new ones appear."""
+    return kill_in_rounds(lambda: [pid for pid, name, value in _marked() if pid != os.getpid() and select(name, value)])
 
 
 def kill_step(marker: str) -> int:
     """Kill every process still carrying this step's marker; returns how many."""
-    return _kill_rounds(lambda name, value: name == SHELL_MARKER and value == marker)
+    return _kill_marked(lambda name, value: name == SHELL_MARKER and value == marker)
 
 
 def _engine_gone(value: str) -> bool:
@@ -153,4 +140,4 @@ def reap_leftovers() -> int:
 
     Leftover cgroups are removed by PidsCgroup.create; this finds the rest by marker.
     """
-    return _kill_rounds(lambda name, value: _engine_gone(value))
+    return _kill_marked(lambda name, value: _engine_gone(value))

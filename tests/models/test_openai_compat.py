@@ -19,7 +19,7 @@ from picoagent.models.openai_compat import OpenAIModel
 from picoagent.tools.builtin import builtin_tools
 from picoagent.tools.registry import ToolRegistry
 from picoagent.trace.recorder import read_events
-from tests.conftest import SlowChatServer, serving
+from tests.conftest import send_chat_completion, SlowChatServer, serving
 
 
 @pytest.mark.slow
@@ -69,15 +69,7 @@ class FlakyServer(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b'{"error": {"message": "overloaded"}}')
             return
-        body = {
-            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-        }
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps(body).encode())
+        send_chat_completion(self, "pong")
 
     def log_message(self, *args) -> None:
         pass
