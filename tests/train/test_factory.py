@@ -107,13 +107,16 @@ def test_written_suites_load_back_unchanged(tmp_path):
 
 def test_generated_tasks_use_no_file_name_folder_name_or_sentence_of_the_eval_suites():
     names: set[str] = set()
-    instruction_sentences: set[str] = set()
+    generated_sentences: set[str] = set()
     for seed in range(6):
         for task in generate_tasks(None, 30 * len(FAMILIES), seed=seed):
-            text = "\n".join([task.instruction, *task.setup.files, *task.setup.commands, *(str(step.args) for step in task.reference.steps)])
+            thoughts = [step.thought for step in task.reference.steps]
+            text = "\n".join([task.instruction, *task.setup.files, *task.setup.commands, *thoughts, *(str(step.args) for step in task.reference.steps)])
             text += "\n".join(path for commit in task.setup.repo for path in commit.files)
             names |= names_in(text)
-            instruction_sentences |= sentences(task.instruction)
-    assert len(names) > 200 and len(instruction_sentences) > 500
+            generated_sentences |= sentences(task.instruction)
+            for thought in thoughts:
+                generated_sentences |= sentences(thought)
+    assert len(names) > 200 and len(generated_sentences) > 500
     assert suite_names_among(names) == []
-    assert sorted(instruction_sentences & suite_sentences()) == []
+    assert sorted(generated_sentences & suite_sentences()) == []
