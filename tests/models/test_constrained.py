@@ -68,10 +68,13 @@ def test_runaway_loops_are_recognized() -> None:
     assert runaway_tokens(list(range(200))) == set()
 
 
-def test_a_runaway_loop_is_cut_short(local_model) -> None:
-    # The grammar allows up to 200 digits; a small model asked for a big number writes
-    # "1000000…" until a bound stops it. The decoder breaks the loop instead.
-    completion = local_model.complete(
+def test_a_runaway_loop_is_cut_short() -> None:
+    # The grammar allows up to 200 digits; the base model asked for a big number writes
+    # "1000000…" until a bound stops it. The decoder breaks the loop instead. (The tuned
+    # default writes a 25-digit cycle, which this guard does not catch: see docs/training.md.)
+    from picoagent.models import load_model
+
+    completion = load_model("local:base", n_ctx=512).complete(
         [{"role": "user", "content": "Write the number one followed by two hundred zeros, digits only."}],
         constraint=Constraint(grammar='root ::= [0-9]{1,200} "."'),
         max_tokens=220,
