@@ -81,6 +81,15 @@ def local_model():
 
 
 @pytest.fixture(scope="session")
+def base_model():
+    """Gemma 3 270M without picoagent's adapter: it rambles on where the tuned default stops, which is
+    what tests of long generations need."""
+    from picoagent.models import load_model
+
+    return load_model("local:base", n_ctx=4096)
+
+
+@pytest.fixture(scope="session")
 def llama_server(tmp_path_factory):
     """A real OpenAI-compatible server: llama-cpp-python's server on 127.0.0.1 with the default GGUF."""
     import os

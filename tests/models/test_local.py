@@ -115,11 +115,11 @@ LONG_GRAMMAR = Constraint(grammar="root ::= line{500}\nline ::= [a-z ]{8} \"\\n\
 
 
 @pytest.mark.parametrize("constraint", [None, LONG_GRAMMAR], ids=["free", "constrained"])
-def test_the_deadline_stops_generation_between_tokens(local_model, constraint) -> None:
+def test_the_deadline_stops_generation_between_tokens(base_model, constraint) -> None:
     messages = [{"role": "user", "content": "Count from 1 to 2000, one number per line."}]
-    local_model.complete(messages, max_tokens=1)  # the prompt is now cached: the deadline falls in generation
+    base_model.complete(messages, max_tokens=1)  # the prompt is now cached: the deadline falls in generation
     started = time.monotonic()
-    completion = local_model.complete(messages, constraint=constraint, max_tokens=2000, deadline=Deadline(1.5))
+    completion = base_model.complete(messages, constraint=constraint, max_tokens=2000, deadline=Deadline(1.5))
     elapsed = time.monotonic() - started
     assert completion.finish_reason == DEADLINE_REACHED
     assert 1.5 <= elapsed < 1.5 + SHARED_MACHINE_SLACK_S, "stopped near the deadline, not 2000 tokens later"
