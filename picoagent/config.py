@@ -6,9 +6,7 @@ file, the project's picoagent.toml beats the user's ~/.config/picoagent/config.t
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 import types
 import typing
 from pathlib import Path
@@ -146,6 +144,9 @@ def _takes_list(annotation: Any) -> bool:
 
 def _read_file(path: Path) -> dict[str, Any]:
     """A config file's settings; paths in it are relative to its folder. One-line errors."""
+    import difflib
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -201,5 +202,5 @@ def load_config(flags: dict[str, Any] | None = None, *, cwd: Path | None = None)
         source = sources.get(key, "default")
         where = "option" if source == "flag" else "setting"
         origin = "" if source in ("flag", "default") else f" ({source})"
-        raise ConfigError(f"invalid {where} {key}{origin}: {first['msg']}") from None
+        raise ConfigError(f"invalid {where} {key}{origin}: {first['msg'].removeprefix('Value error, ')}") from None
     return config, {key: sources.get(key, "default") for key in Config.model_fields}
