@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from picoagent.config import default_runs_dir
+from picoagent.config import load_config
 from picoagent.errors import PicoagentError
 from picoagent.evals.cli import eval_app
 from picoagent.train.cli import train_app
@@ -82,7 +82,6 @@ def run(
     then ~/.config/picoagent/config.toml: see `picoagent config show`.
     """
     from picoagent.agent.session import run_task
-    from picoagent.config import load_config
     from picoagent.spinner import StepSpinner
 
     task = _read_task(task)
@@ -123,6 +122,11 @@ def run(
     raise typer.Exit(0 if result.ok else 1)
 
 
+def _runs_dir(flag: Path | None) -> Path:
+    """Where runs are recorded: the flag, else env, else a config file, else ~/.picoagent/runs."""
+    return load_config({"runs_dir": flag})[0].runs_dir
+
+
 RUN_STATUSES = ("answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
 
 
@@ -137,7 +141,7 @@ def runs_list(
     wanted = {name for item in status for name in item.split(",") if name}
     if unknown := sorted(wanted - set(RUN_STATUSES)):
         raise PicoagentError(f"unknown status {unknown[0]!r}: use one of {', '.join(RUN_STATUSES)}")
-    runs = [item for item in list_runs(runs_dir or default_runs_dir()) if not wanted or item["status"] in wanted][:limit]
+    runs = [item for item in list_runs(_runs_dir(runs_dir)) if not wanted or item["status"] in wanted][:limit]
     if as_json:
         print(json.dumps(runs, ensure_ascii=False))
         return
@@ -166,7 +170,7 @@ def runs_show(
     as_json: bool = typer.Option(False, "--json", help="Print the raw events as JSON lines."),
 ) -> None:
     """Show a recorded run step by step."""
-    where = runs_dir or default_runs_dir()
+    where = _runs_dir(runs_dir)
     trace = find_trace(where, run_id)
     if trace is None:
         matches = matching_traces(where, run_id)
@@ -189,7 +193,7 @@ def runs_show(
 @config_app.command("show")
 def config_show(as_json: bool = typer.Option(False, "--json", help="Print {setting: {value, source}} as JSON.")) -> None:
     """Print the effective settings, each with where it came from, as TOML that picoagent.toml takes."""
-    from picoagent.config import PROJECT_FILE, load_config, user_config_file
+    from picoagent.config import PROJECT_FILE, user_config_file
 
     config, sources = load_config()
     values = config.model_dump(mode="json")

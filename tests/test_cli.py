@@ -323,3 +323,13 @@ def test_a_server_read_timeout_is_worded_as_one(slow_chat_server: str, runs_dir:
     )
     assert done.returncode == 1
     assert "sent no reply within the read timeout of 0.5s" in done.stderr and "cannot reach" not in done.stderr
+
+
+def test_runs_list_and_show_look_where_the_config_file_records_runs(tmp_path: Path, runs_dir: Path) -> None:
+    (tmp_path / "picoagent.toml").write_text('runs_dir = "project-runs"\n')
+    spec = script(tmp_path, [action("final_answer", answer="x")])
+    env = {"PICOAGENT_RUNS_DIR": ""}  # unset: the file decides
+    result = json.loads(picoagent("run", "x", "--model", spec, "--json", runs_dir=runs_dir, env=env).stdout)
+    assert Path(result["trace_path"]).parent.parent == tmp_path / "project-runs"
+    assert [run["id"] for run in json.loads(picoagent("runs", "list", "--json", runs_dir=runs_dir, env=env).stdout)] == [result["run_id"]]
+    assert picoagent("runs", "show", result["run_id"], runs_dir=runs_dir, env=env).returncode == 0
