@@ -88,6 +88,8 @@ class Agent:
             "workspace": workspace,
         }
         self.config, self.sources = load_config(flags)
+        if names := [item for item in tools if isinstance(item, str)]:
+            raise TypeError(f"tools takes functions, not names like {names[0]!r}: name built-ins in builtins=[...] and tool sets in toolsets=[...]")
         self.tools = [item if isinstance(item, Tool) else Tool.from_function(item) for item in tools]
 
     @property
