@@ -65,7 +65,7 @@ def run(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
     actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model) or text (ReAct)."),
     workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Where the agent works: a folder, or 'fresh' for a new empty one per run (default: the current directory)."),
-    builtins: Optional[str] = typer.Option(None, "--builtins", help="Built-in tools to give the agent, comma-separated, or 'none' (default: shell,read_file,write_file,edit_file)."),
+    builtins: Optional[str] = typer.Option(None, "--builtins", help="Built-in tools to give the agent, comma-separated (shell, read_file, write_file, edit_file; default all), or 'none'."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many model calls (default 20)."),
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Stop after this much wall time (default 900)."),
     context_tokens: Optional[int] = typer.Option(None, "--context-tokens", help="Context window for the embedded model and budget for the transcript (default 8192)."),
@@ -141,9 +141,13 @@ def runs_list(
     wanted = {name for item in status for name in item.split(",") if name}
     if unknown := sorted(wanted - set(RUN_STATUSES)):
         raise PicoagentError(f"unknown status {unknown[0]!r}: use one of {', '.join(RUN_STATUSES)}")
-    runs = [item for item in list_runs(_runs_dir(runs_dir)) if not wanted or item["status"] in wanted][:limit]
+    where = _runs_dir(runs_dir)
+    runs = [item for item in list_runs(where) if not wanted or item["status"] in wanted][:limit]
     if as_json:
         print(json.dumps(runs, ensure_ascii=False))
+        return
+    if not runs:
+        err_console.print(f"no runs{' with that status' if wanted else ''} in {escape(str(where))}")
         return
     # Fits 80 columns: the id (which holds the start time) is never cut, since it is copied
     # into `runs show`; the model and the task get what is left, cut with an ellipsis.
