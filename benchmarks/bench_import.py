@@ -19,7 +19,7 @@ from pathlib import Path
 IMPORTS = {
     "import picoagent": "import picoagent",
     "from picoagent import Agent, tool": "from picoagent import Agent, tool",
-    "import pydantic (for comparison)": "import pydantic",
+    "pydantic alone, for comparison": "from pydantic import BaseModel, Field, create_model",
 }
 TIMED = "import time; started = time.perf_counter(); {statement}; print((time.perf_counter() - started) * 1000)"
 COMMANDS = {
