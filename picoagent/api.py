@@ -127,6 +127,7 @@ class LiveRun:
         self.result: Result | None = None
         self._events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
+        self._finished = False
         self._deadline = Deadline(agent.config.max_wall_s)
         self._thread = threading.Thread(target=self._work, args=(agent, task), name="picoagent-run", daemon=True)
         self._thread.start()
@@ -140,12 +141,15 @@ class LiveRun:
             self._events.put(None)
 
     def __iter__(self) -> Iterator[Event]:
-        try:
-            while (event := self._events.get()) is not None:
-                yield event
-        finally:
-            self.cancel()
-            self._thread.join()
+        """The events, once: a second loop over a finished run yields nothing."""
+        if not self._finished:
+            try:
+                while (event := self._events.get()) is not None:
+                    yield event
+            finally:
+                self._finished = True
+                self.cancel()
+                self._thread.join()
         if self._error is not None:
             raise self._error
 

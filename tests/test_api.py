@@ -86,6 +86,7 @@ def test_stream_yields_events_live_and_then_holds_the_result() -> None:
     assert [kind for kind, _ in arrived] == ["sandbox", "run_start", "step", "step", "run_end"]
     assert all(unfinished for _, unfinished in arrived[:3]), "the first step came while the model was at work on the second"
     assert run.result is not None and run.result.answer == "done"
+    assert list(run) == [], "the events came once; a second loop does not wait for more"
 
 
 def test_leaving_the_stream_early_cancels_the_run() -> None:
@@ -108,6 +109,17 @@ def test_errors_reach_the_caller() -> None:
     run = Agent(ScriptedModel([])).stream("   ")
     with pytest.raises(ConfigError, match="the task is empty"):
         list(run)
+
+
+@pytest.mark.slow
+def test_a_tool_named_max_with_varargs_in_code_mode() -> None:
+    code = "```python\nprint(max_(3, 11, 7), max([1, 2]))\n```"
+    model = ScriptedModel([code, '```python\nfinal_answer("11")\n```'])
+    result = Agent(model, tools=[largest], builtins=[], actions="code").run("Which is largest: 3, 11 or 7?")
+    assert result.ok and result.answer == "11"
+    step = next(e for e in read_events(Path(result.trace_path)) if e["type"] == "step")
+    assert step["observation"]["text"] == "11.0 2", "the tool is max_ in the kernel, and Python's max is untouched"
+    assert "def max_(*numbers: float) -> float:" in model.calls[0][0]["content"]
 
 
 def readme_snippets() -> list[str]:
