@@ -1,4 +1,4 @@
-"""The command line: `picoagent run`, `picoagent runs list|show`."""
+"""The command line: `picoagent run`, `picoagent runs list|show`, `picoagent config show`, and the eval and train groups."""
 
 from __future__ import annotations
 
@@ -10,68 +10,108 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from picoagent.config import Config, default_runs_dir
+from picoagent.config import load_config
 from picoagent.errors import PicoagentError
 from picoagent.evals.cli import eval_app
 from picoagent.train.cli import train_app
 from picoagent.trace.display import EventPrinter
-from picoagent.trace.recorder import find_trace, list_runs, read_events
+from picoagent.trace.recorder import find_trace, list_runs, matching_traces, read_events
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
 runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
 app.add_typer(runs_app, name="runs")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+config_app = typer.Typer(no_args_is_help=True, help="Settings: flags beat env, env beats picoagent.toml, which beats ~/.config/picoagent/config.toml.")
+app.add_typer(config_app, name="config")
 
 console = Console()
 err_console = Console(stderr=True)
 
 
+def _version(show: bool) -> None:
+    if show:
+        from picoagent import __version__
+
+        print(f"picoagent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """A local-first engine for LLM agents."""
+
+
+def _read_task(task: str) -> str:
+    """The task, or with `-` the whole of stdin (bytes that are not UTF-8 become U+FFFD)."""
+    if task != "-":
+        return task
+    if sys.stdin.isatty():
+        err_console.print("[dim]reading the task from stdin; end it with Ctrl-D[/dim]")
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+
+
 @app.command()
 def run(
-    task: str = typer.Argument(..., help="What the agent should do."),
+    task: str = typer.Argument(..., help="What the agent should do; - reads it from stdin."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show each step live."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
     actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model) or text (ReAct)."),
-    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Working directory for the agent (default: a fresh one per run)."),
-    max_steps: int = typer.Option(20, "--max-steps", help="Stop after this many model calls."),
-    max_seconds: float = typer.Option(900.0, "--max-seconds", help="Stop after this much wall time."),
-    context_tokens: int = typer.Option(8192, "--context-tokens", help="Context window for the embedded model and budget for the transcript."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Where the agent works: a folder, or 'fresh' for a new empty one per run (default: the current directory)."),
+    builtins: Optional[str] = typer.Option(None, "--builtins", help="Built-in tools to give the agent, comma-separated (shell, read_file, write_file, edit_file; default all), or 'none'."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many model calls (default 20)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Stop after this much wall time (default 900)."),
+    context_tokens: Optional[int] = typer.Option(None, "--context-tokens", help="Context window for the embedded model and budget for the transcript (default 8192)."),
     examples: Optional[int] = typer.Option(None, "--examples", help="Worked examples shown before the task (default: 2 for the embedded model, 0 over the API)."),
     tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
+    api_timeout: Optional[float] = typer.Option(None, "--api-timeout", help="Seconds to wait for an OpenAI-compatible server's reply (default 120)."),
 ) -> None:
-    """Run an agent on TASK. Exit code 0 when it ended with an answer."""
-    from picoagent.agent.session import run_task
+    """Run an agent on TASK. Exit code 0 when it ended with an answer.
 
-    try:
-        overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
-        if model:
-            overrides["model"] = model
-        if runs_dir:
-            overrides["runs_dir"] = runs_dir
-        if sandbox:
-            overrides["sandbox"] = sandbox
-        config = Config(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+    Settings not given as flags come from env (PICOAGENT_<SETTING>), then picoagent.toml here,
+    then ~/.config/picoagent/config.toml: see `picoagent config show`.
+    """
+    from picoagent.agent.session import run_task
+    from picoagent.spinner import StepSpinner
+
+    task = _read_task(task)
+    flags = {
+        "model": model,
+        "actions": actions,
+        "workspace": workspace,
+        "builtin_tools": None if builtins is None else [name.strip() for name in builtins.split(",") if name.strip() not in ("", "none")],
+        "max_steps": max_steps,
+        "max_wall_s": max_seconds,
+        "context_tokens": context_tokens,
+        "examples": examples,
+        "toolsets": [name for item in tools for name in item.split(",") if name] or None,
+        "runs_dir": runs_dir,
+        "sandbox": sandbox,
+        "api_timeout_s": api_timeout,
+    }
+    config, _ = load_config(flags)
     printer = EventPrinter(err_console if as_json else console) if verbose else None
+    spinner = StepSpinner(err_console)
 
     def on_event(kind: str, data: dict) -> None:
-        if kind == "sandbox":  # always, one line: which isolation this run got
-            err_console.print(f"[dim]{escape(data['description'])}[/dim]", soft_wrap=True)
+        if kind == "sandbox":  # always, the first line: where the agent works and which isolation it got
+            err_console.print(f"[dim]workspace {escape(data['workspace'])} · {escape(data['description'])}[/dim]", soft_wrap=True)
         elif printer is not None:
             printer(kind, data)
+        spinner.on_event(kind, data)
 
-    result = run_task(task, config, on_event=on_event)
+    with spinner:
+        result = run_task(task, config, on_event=on_event)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not verbose:
@@ -82,18 +122,48 @@ def run(
     raise typer.Exit(0 if result.ok else 1)
 
 
+def _runs_dir(flag: Path | None) -> Path:
+    """Where runs are recorded: the flag, else env, else a config file, else ~/.picoagent/runs."""
+    return load_config({"runs_dir": flag})[0].runs_dir
+
+
+RUN_STATUSES = ("answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
+
+
 @runs_app.command("list")
 def runs_list(
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces are (env PICOAGENT_RUNS_DIR)."),
     limit: int = typer.Option(30, "--limit", "-n", help="Show at most this many runs."),
+    status: list[str] = typer.Option([], "--status", "-s", help=f"Only runs that ended so (repeatable): {', '.join(RUN_STATUSES)}."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runs as a JSON list."),
 ) -> None:
     """List recorded runs, newest first."""
-    table = Table("started", "status", "steps", "model", "task")
-    table.add_column("id", no_wrap=True)  # ids are copied into `runs show`: never wrap them
-    for item in list_runs(runs_dir or default_runs_dir())[:limit]:
-        started = datetime.fromtimestamp(item["started"]).strftime("%Y-%m-%d %H:%M") if item["started"] else "?"
-        task = item["task"] if len(item["task"]) <= 60 else item["task"][:57] + "..."
-        table.add_row(started, item["status"], str(item["steps"]), item["model"], escape(task), item["id"])
+    wanted = {name for item in status for name in item.split(",") if name}
+    if unknown := sorted(wanted - set(RUN_STATUSES)):
+        raise PicoagentError(f"unknown status {unknown[0]!r}: use one of {', '.join(RUN_STATUSES)}")
+    where = _runs_dir(runs_dir)
+    runs = [item for item in list_runs(where) if not wanted or item["status"] in wanted][:limit]
+    if as_json:
+        print(json.dumps(runs, ensure_ascii=False))
+        return
+    if not runs:
+        err_console.print(f"no runs{' with that status' if wanted else ''} in {escape(str(where))}")
+        return
+    # Fits 80 columns: the id (which holds the start time) is never cut, since it is copied
+    # into `runs show`; the model and the task get what is left, cut with an ellipsis.
+    widths = {
+        "id": max((len(item["id"]) for item in runs), default=2),
+        "status": max((len(item["status"]) for item in runs), default=6),
+        "steps": 5,
+        "model": min(max((len(item["model"]) for item in runs), default=5), 14),
+    }
+    gaps = 2 * len(widths)  # one space of padding and one of border between columns
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    for name, width in widths.items():
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=width, justify="right" if name == "steps" else "left")
+    table.add_column("task", no_wrap=True, overflow="ellipsis", width=max(console.width - sum(widths.values()) - gaps, 10))
+    for item in runs:
+        table.add_row(item["id"], item["status"], str(item["steps"]), escape(item["model"]), escape(" ".join(item["task"].split())))
     console.print(table)
 
 
@@ -104,9 +174,14 @@ def runs_show(
     as_json: bool = typer.Option(False, "--json", help="Print the raw events as JSON lines."),
 ) -> None:
     """Show a recorded run step by step."""
-    trace = find_trace(runs_dir or default_runs_dir(), run_id)
+    where = _runs_dir(runs_dir)
+    trace = find_trace(where, run_id)
     if trace is None:
-        raise PicoagentError(f"no run {run_id!r} in {runs_dir or default_runs_dir()}")
+        matches = matching_traces(where, run_id)
+        if len(matches) > 1:
+            names = ", ".join(path.parent.name for path in matches[:3])
+            raise PicoagentError(f"run id {run_id!r} is ambiguous: it starts {len(matches)} runs ({names}{', ...' if len(matches) > 3 else ''})")
+        raise PicoagentError(f"no run {run_id!r} in {where}")
     events = read_events(trace)
     if as_json:
         for event in events:
@@ -117,6 +192,22 @@ def runs_show(
         printer(event["type"], event)
     if not any(event["type"] == "run_end" for event in events):
         console.print("[yellow]incomplete: the run ended without a result (killed or still running)[/yellow]")
+
+
+@config_app.command("show")
+def config_show(as_json: bool = typer.Option(False, "--json", help="Print {setting: {value, source}} as JSON.")) -> None:
+    """Print the effective settings, each with where it came from, as TOML that picoagent.toml takes."""
+    from picoagent.config import PROJECT_FILE, user_config_file
+
+    config, sources = load_config()
+    values = config.model_dump(mode="json")
+    if as_json:
+        print(json.dumps({key: {"value": values[key], "source": sources[key]} for key in values}, ensure_ascii=False))
+        return
+    print(f"# files read, weakest first: {user_config_file()}, ./{PROJECT_FILE} (where they exist)")
+    for key, value in values.items():
+        line = f"# {key} is not set" if value is None else f"{key} = {json.dumps(value, ensure_ascii=False)}"
+        print(f"{line}  # {sources[key]}")
 
 
 class Interrupted(BaseException):

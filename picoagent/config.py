@@ -1,12 +1,20 @@
-"""Run configuration: one pydantic object with defaults that work; CLI flags and env map onto it."""
+"""Run configuration: one pydantic object with defaults that work.
+
+Flags, env and config files map onto it (load_config): a flag beats env, env beats a
+file, the project's picoagent.toml beats the user's ~/.config/picoagent/config.toml.
+"""
 
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from picoagent.errors import ConfigError
 
 
 def default_runs_dir() -> Path:
@@ -17,10 +25,19 @@ class Config(BaseModel):
     model: str = Field(default_factory=lambda: os.environ.get("PICOAGENT_MODEL", "local"))
     # Action format; None means the model's best: json for the embedded model, code over the API.
     actions: str | None = None
-    workspace: Path | None = None
+    # Where the agent works. None or "fresh": a new empty folder beside the run's trace. The
+    # CLI and the Python API default to the current directory (load_config).
+    workspace: Path | Literal["fresh"] | None = None
+    # Built-in tools the run gets, by name (BUILTIN_TOOLS); None means all of them.
+    # final_answer is always there: it is how a run ends.
+    builtin_tools: list[str] | None = None
     # Tool sets beyond the built-ins, e.g. ["web"]; see picoagent/tools/toolsets.py.
     toolsets: list[str] = Field(default_factory=list)
     runs_dir: Path = Field(default_factory=default_runs_dir)
+
+    # Read timeout of one request to an OpenAI-compatible server (a run's deadline still
+    # cuts it shorter). Slow servers on long prompts need more than the default.
+    api_timeout_s: float = Field(default=120.0, gt=0)
 
     # Limits of one run.
     max_steps: int = Field(default=20, ge=1)
@@ -82,3 +99,108 @@ class Config(BaseModel):
     searxng_url: str | None = Field(default_factory=lambda: os.environ.get("PICOAGENT_SEARXNG_URL") or None)
     # The Chromium the browser tools drive; Playwright never downloads its own.
     browser_executable: str = Field(default_factory=lambda: os.environ.get("PICOAGENT_CHROMIUM", "chromium"))
+
+    @field_validator("builtin_tools")
+    @classmethod
+    def _known_builtins(cls, names: list[str] | None) -> list[str] | None:
+        unknown = [name for name in names or () if name not in BUILTIN_TOOLS]
+        if unknown:
+            raise ValueError(f"unknown built-in tool {unknown[0]!r}: choose from {', '.join(BUILTIN_TOOLS)}")
+        return names
+
+
+# The built-in tools a run can choose from (picoagent/tools/builtin.py); final_answer is always on.
+BUILTIN_TOOLS = ("shell", "read_file", "write_file", "edit_file")
+
+PROJECT_FILE = "picoagent.toml"
+ENV_PREFIX = "PICOAGENT_"
+# Settings whose env name came before the PICOAGENT_<SETTING> rule.
+ENV_NAMES = {"browser_executable": "PICOAGENT_CHROMIUM"}
+
+
+def env_name(setting: str) -> str:
+    return ENV_NAMES.get(setting, ENV_PREFIX + setting.upper())
+
+
+def user_config_file() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "picoagent" / "config.toml"
+
+
+def config_files(cwd: Path | None = None) -> list[Path]:
+    """The config files that exist, weakest first: the user's, then the project's."""
+    candidates = [user_config_file(), Path(cwd or Path.cwd()) / PROJECT_FILE]
+    return [path for path in candidates if path.is_file()]
+
+
+def _takes_path(annotation: Any) -> bool:
+    return annotation is Path or any(_takes_path(arg) for arg in typing.get_args(annotation))
+
+
+def _takes_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list or (
+        typing.get_origin(annotation) in (typing.Union, types.UnionType) and any(_takes_list(arg) for arg in typing.get_args(annotation))
+    )
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """A config file's settings; paths in it are relative to its folder. One-line errors."""
+    import difflib
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    settings: dict[str, Any] = {}
+    for key, value in data.items():
+        field = Config.model_fields.get(key)
+        if field is None:
+            close = difflib.get_close_matches(key, Config.model_fields, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else "; `picoagent config show` lists them"
+            raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
+        if isinstance(value, str) and value != "fresh" and _takes_path(field.annotation):
+            value = str(path.parent / Path(value).expanduser())
+        settings[key] = value
+    return settings
+
+
+def _from_env() -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for key, field in Config.model_fields.items():
+        value = os.environ.get(env_name(key))
+        if value:  # an empty variable counts as unset
+            settings[key] = [item.strip() for item in value.split(",") if item.strip()] if _takes_list(field.annotation) else value
+    return settings
+
+
+def load_config(flags: dict[str, Any] | None = None, *, cwd: Path | None = None) -> tuple[Config, dict[str, str]]:
+    """The effective Config, and where each setting came from ("flag", "env NAME", a file, "default").
+
+    Flags (None values are flags not given) beat env, env beats the project's picoagent.toml,
+    which beats the user's config file. Unless something sets it, the workspace is the
+    current directory. Any bad value is one ConfigError naming its source.
+    """
+    cwd = Path(cwd or Path.cwd())
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers = [(str(path), _read_file(path)) for path in config_files(cwd)]
+    layers.append(("env", _from_env()))
+    layers.append(("flag", {key: value for key, value in (flags or {}).items() if value is not None}))
+    for origin, settings in layers:
+        for key, value in settings.items():
+            values[key] = value
+            sources[key] = f"env {env_name(key)}" if origin == "env" else origin
+    if "workspace" not in values:
+        values["workspace"], sources["workspace"] = cwd, "default: the current directory"
+    try:
+        config = Config(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "settings"
+        source = sources.get(key, "default")
+        where = "option" if source == "flag" else "setting"
+        origin = "" if source in ("flag", "default") else f" ({source})"
+        raise ConfigError(f"invalid {where} {key}{origin}: {first['msg'].removeprefix('Value error, ')}") from None
+    return config, {key: sources.get(key, "default") for key in Config.model_fields}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import re
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from picoagent.actions.code_blocks import (
     looks_like_python,
 )
 from picoagent.actions.code_executor import CodeExecutor
-from picoagent.actions.python_tools import python_prompt
+from picoagent.actions.python_tools import python_name, python_prompt
 from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.exec.kernel import KernelLimits
@@ -52,11 +50,12 @@ class CodeFormat:
     name = "code"
 
     def __init__(self, registry: ToolRegistry, *, workspace: Path, config: Config, sandbox: Sandbox | None = None):
-        # A tool named `open` or `type` would replace the built-in in the kernel and break
-        # ordinary code the model writes, so such names are refused rather than shadowed.
-        clashes = [tool.name for tool in registry if keyword.iskeyword(tool.name) or hasattr(builtins, tool.name)]
-        if clashes:
-            raise ConfigError(f"tool names {', '.join(clashes)} would shadow Python built-ins in code mode: rename them")
+        # Tools named like Python's built-ins get an alias here (python_name); two tools must not share one.
+        seen: dict[str, str] = {}
+        for tool in registry:
+            other = seen.setdefault(python_name(tool), tool.name)
+            if other != tool.name:
+                raise ConfigError(f"tools {other!r} and {tool.name!r} would both be the Python function {python_name(tool)}() in code mode: rename one")
         self.registry = registry
         self.workspace = workspace
         self.config = config
@@ -64,7 +63,8 @@ class CodeFormat:
 
     def instructions(self) -> str:
         tools = "\n".join(python_prompt(tool) for tool in self.registry)
-        finish = "final_answer(answer)" if "final_answer" in self.registry else "the tool that ends the task"
+        final = self.registry.final_tool
+        finish = f"{python_name(final)}(answer)" if final else "the tool that ends the task"
         shell = '!ls, or shell("ls")' if "shell" in self.registry else "!ls"
         return (
             "You are an agent that completes tasks by writing Python code, one step per reply.\n"
@@ -83,7 +83,7 @@ class CodeFormat:
 
     def constraint(self, *, finish: bool = False) -> Constraint:
         final = self.registry.final_tool
-        return Constraint(grammar=code_grammar(f"{final.name}(" if finish and final else ""))
+        return Constraint(grammar=code_grammar(f"{python_name(final)}(" if finish and final else ""))
 
     def parse(self, text: str) -> CodeAction:
         blocks = fenced_blocks(text)
@@ -106,7 +106,8 @@ class CodeFormat:
         values = list(call.args.values())
         arguments = repr(values[0]) if len(values) == 1 else ", ".join(f"{name}={value!r}" for name, value in call.args.items())
         tool = self.registry.get(call.tool)
-        code = f"{call.tool}({arguments})" if tool is not None and tool.ends_run else f"print({call.tool}({arguments}))"
+        function = python_name(tool) if tool is not None else call.tool
+        code = f"{function}({arguments})" if tool is not None and tool.ends_run else f"print({function}({arguments}))"
         return f"{call.thought}\n```python\n{code}\n```"
 
     def render_observation(self, observation: Observation) -> str:

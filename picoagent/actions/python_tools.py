@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
+import keyword
 import textwrap
 import typing
 
-from picoagent.exec.kernel_tools import ToolStub
+from picoagent.exec.kernel_tools import CLIENT_NAMES, ToolStub
 from picoagent.tools.registry import Tool, ToolDefinitionError
+
+
+def python_name(tool: Tool) -> str:
+    """The tool's name as a kernel function: `max_` for a tool named `max`.
+
+    A function named like a built-in (`max`, `sum`, `open`) would replace it in the kernel
+    and break ordinary code the model writes, and a keyword cannot be a function name; so
+    such a tool gets a trailing underscore in code mode, as PEP 8 suggests, and keeps its
+    own name everywhere else. So do names the kernel's tool client uses itself.
+    """
+    clashes = keyword.iskeyword(tool.name) or keyword.issoftkeyword(tool.name) or hasattr(builtins, tool.name) or tool.name in CLIENT_NAMES
+    return f"{tool.name}_" if clashes else tool.name
 
 
 def _signature(tool: Tool) -> inspect.Signature:
@@ -32,6 +46,7 @@ def tool_stub(tool: Tool) -> ToolStub:
     signature = _signature(tool)
     return ToolStub(
         name=tool.name,
+        function_name=python_name(tool),
         signature=str(signature),
         parameters=tuple(signature.parameters),
         doc=inspect.getdoc(tool.function) or tool.description,
@@ -42,7 +57,7 @@ def tool_stub(tool: Tool) -> ToolStub:
 
 def python_prompt(tool: Tool) -> str:
     """The tool as the model should picture it: a def line, what it does, and each argument."""
-    lines = [f"def {tool.name}{_signature(tool)}:", textwrap.indent(tool.description, "    ")]
+    lines = [f"def {python_name(tool)}{_signature(tool)}:", textwrap.indent(tool.description, "    ")]
     for name, field in tool.args_model.model_fields.items():
         lines.append(f"    {name}: {field.description}")
     return "\n".join(lines)

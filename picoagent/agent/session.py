@@ -69,19 +69,25 @@ def run_task(
     # Before anything is recorded: `--sandbox on` where none can be had is a config error.
     # Only the web tool set needs the network; its browser runs outside the sandbox.
     sandbox = choose_sandbox(config.sandbox, network="web" in config.toolsets, tmp_mb=config.max_file_mb)
-    model = model or load_model(config.model, n_ctx=config.context_tokens)
+    model = model or load_model(config.model, n_ctx=config.context_tokens, api_timeout_s=config.api_timeout_s)
     try:
         recorder = Recorder(config.runs_dir, run_id)
     except OSError as exc:
         raise ConfigError(f"cannot record runs in {config.runs_dir}: {exc.strerror or exc}") from None
     registry: ToolRegistry | None = None
     try:
-        workspace = _workspace(Path(config.workspace) if config.workspace else recorder.run_dir / "workspace")
+        fresh = config.workspace in (None, "fresh")
+        workspace = _workspace(recorder.run_dir / "workspace" if fresh else Path(config.workspace))
         shell_limits = ProcessLimits(
             memory_mb=config.shell_memory_mb, cpu_s=config.shell_cpu_s, max_processes=config.shell_max_processes, max_file_mb=config.max_file_mb
         )
         tools = builtin_tools(
-            workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars, shell_limits=shell_limits, sandbox=sandbox.sandbox
+            workspace,
+            shell_timeout_s=config.shell_timeout_s,
+            output_limit=config.output_limit_chars,
+            shell_limits=shell_limits,
+            sandbox=sandbox.sandbox,
+            only=config.builtin_tools,
         )
         registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
         add_toolsets(config.toolsets, registry, workspace, config)
@@ -90,7 +96,7 @@ def run_task(
         )
         recorder.event("workspace", path=str(workspace), tools=registry.names, sandbox=sandbox.mode, isolation=sandbox.description)
         if on_event is not None:  # once the run is set up, so a setup error stays the only line
-            on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
+            on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description, "workspace": str(workspace)})
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)

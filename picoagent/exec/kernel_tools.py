@@ -58,6 +58,9 @@ def call_tool(name, args):
     return reply
 '''
 
+# Names the client above defines for itself: a tool function may not take them.
+CLIENT_NAMES = frozenset({"json", "socket", "annotations", "ToolError", "FinalAnswerGiven", "as_text", "decoded", "call_tool", "SOCKET_PATH", "TOKEN"})
+
 INSTALL_SOURCE = """
 import sys as _sys, types as _types
 _picoagent_tools = _types.ModuleType("_picoagent_tools")
@@ -73,6 +76,8 @@ class ToolStub:
     """What the kernel needs to know to define one tool as a Python function."""
 
     name: str
+    # What the code calls it: the name, or an alias where the name clashes with Python's own.
+    function_name: str
     # Python source of the signature, e.g. "(path: str, start_line: int = 1) -> str".
     signature: str
     parameters: tuple[str, ...]
@@ -89,7 +94,7 @@ class ToolStub:
             args = ", ".join(f"{name!r}: {name}" for name in self.parameters)
             result = f"call_tool({self.name!r}, {{{args}}})['text']"
             body = f"return {result}" if self.returns_text else f"return decoded({result})"
-        return f"def {self.name}{self.signature}:\n    {self.doc!r}\n    __tracebackhide__ = True\n    {body}\n"
+        return f"def {self.function_name}{self.signature}:\n    {self.doc!r}\n    __tracebackhide__ = True\n    {body}\n"
 
 
 def kernel_tools_source(stubs: list[ToolStub], socket_path: Path, token: str) -> str:
@@ -97,5 +102,5 @@ def kernel_tools_source(stubs: list[ToolStub], socket_path: Path, token: str) ->
     source = "\n\n".join(
         [CLIENT_SOURCE, f"SOCKET_PATH = {str(socket_path)!r}\nTOKEN = {token!r}", *(stub.source() for stub in stubs)]
     )
-    exported = ["ToolError", *(stub.name for stub in stubs)]
+    exported = ["ToolError", *(stub.function_name for stub in stubs)]
     return INSTALL_SOURCE.format(source=source, exported=exported)

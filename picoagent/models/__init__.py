@@ -11,8 +11,8 @@ SPEC_HELP = "use local (the embedded model with picoagent's tuned adapter), loca
 ADAPTER_MARK = "+adapter:"
 
 
-def load_model(spec: str, *, n_ctx: int = 8192) -> Model:
-    """Build the model a `--model` spec names."""
+def load_model(spec: str, *, n_ctx: int = 8192, api_timeout_s: float = 120.0) -> Model:
+    """Build the model a `--model` spec names; `api_timeout_s` is the read timeout of an API request."""
     base, _, adapter = spec.partition(ADAPTER_MARK)
     kind, _, arg = base.partition(":")
     if adapter and kind != "local":
@@ -29,7 +29,7 @@ def load_model(spec: str, *, n_ctx: int = 8192) -> Model:
     if kind == "openai":
         from picoagent.models.openai_compat import OpenAIModel
 
-        return OpenAIModel(arg)
+        return OpenAIModel(arg, timeout_s=api_timeout_s)
     if kind == "scripted":
         from picoagent.models.scripted import ScriptedModel
 

@@ -137,6 +137,11 @@ class OpenAIModel:
                 if isinstance(exc, openai.BadRequestError):
                     raise ModelError(f"server at {self.base_url} rejected the request: {_short(exc)}") from None
                 raise
+            except openai.APITimeoutError:  # the server took the request and did not answer in time
+                raise ModelError(
+                    f"the server at {self.base_url} sent no reply within the read timeout of {self.timeout_s:g}s "
+                    "(raise it with --api-timeout or PICOAGENT_API_TIMEOUT_S)"
+                ) from None
             except openai.APIConnectionError as exc:
                 raise ModelError(f"cannot reach the OpenAI-compatible server at {self.base_url}: {_short(exc.__cause__ or exc)}") from None
             except ValueError as exc:  # a body sent as JSON that is not

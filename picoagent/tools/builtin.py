@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -116,9 +117,9 @@ def builtin_tools(
     output_limit: int = 6000,
     shell_limits: ProcessLimits = ProcessLimits(),
     sandbox: Sandbox | None = None,
+    only: Iterable[str] | None = None,
 ) -> list[Tool]:
-    return [
-        shell_tool(workspace, timeout_s=shell_timeout_s, output_limit=output_limit, limits=shell_limits, sandbox=sandbox),
-        *file_tools(workspace),
-        final_answer_tool(),
-    ]
+    """The built-in tools, or those named in `only` (see config.BUILTIN_TOOLS), plus final_answer, which ends a run."""
+    tools = [shell_tool(workspace, timeout_s=shell_timeout_s, output_limit=output_limit, limits=shell_limits, sandbox=sandbox), *file_tools(workspace)]
+    chosen = None if only is None else set(only)
+    return [*(tool for tool in tools if chosen is None or tool.name in chosen), final_answer_tool()]

@@ -3,7 +3,8 @@
 From one function it derives the tool's name, description, argument model (pydantic,
 hence validation and JSON Schema) and the text shown in prompts. A parameter without
 a type hint or without a line in the docstring's Args section is refused at
-registration, because the model can only use what it is told about.
+registration, because the model can only use what it is told about. `*args` becomes
+one list argument; `**kwargs` is refused (take a dict argument instead).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         elif section == "description":
             description.append(line)
         elif section == "args" and stripped:
-            match = re.match(r"^(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", stripped)
+            match = re.match(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", stripped)
             if match and (arg_indent is None or indent <= arg_indent):
                 arg_indent = indent if arg_indent is None else arg_indent
                 current = match.group(1)
@@ -86,6 +87,12 @@ class Tool:
     signature_text: str
     # True for final_answer: calling it ends the run with its argument as the answer.
     ends_run: bool = False
+    # The name of the function's *args parameter, which the model fills as one list argument.
+    varargs: str | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """A decorated function stays callable as itself."""
+        return self.function(*args, **kwargs)
 
     @classmethod
     def from_function(cls, function: Callable[..., Any], *, name: str | None = None, ends_run: bool = False) -> Tool:
@@ -98,9 +105,10 @@ class Tool:
         hints = typing.get_type_hints(function, include_extras=True)
         fields: dict[str, Any] = {}
         rendered: list[str] = []
+        varargs: str | None = None
         for param in inspect.signature(function).parameters.values():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                raise ToolDefinitionError(f"tool {tool_name!r}: *args and **kwargs are not allowed (parameter {param.name!r})")
+            if param.kind is param.VAR_KEYWORD:
+                raise ToolDefinitionError(f"tool {tool_name!r}: **{param.name} is not allowed: take a dict parameter instead")
             if param.name not in hints:
                 raise ToolDefinitionError(f"tool {tool_name!r}: parameter {param.name!r} has no type hint")
             if not arg_docs.get(param.name):
@@ -110,6 +118,8 @@ class Tool:
             if annotation is str:
                 constraints["max_length"] = DEFAULT_MAX_STRING
             default = ... if param.default is inspect.Parameter.empty else param.default
+            if param.kind is param.VAR_POSITIONAL:  # total(*numbers: float) takes {"numbers": [1, 2]}
+                varargs, annotation, default = param.name, list[annotation], []  # type: ignore[valid-type]
             fields[param.name] = (annotation, Field(default, **constraints))
             rendered.append(f"{param.name}: {_type_text(annotation)}" + ("" if default is ... else f" = {default!r}"))
         args_model = create_model(
@@ -124,7 +134,21 @@ class Tool:
             args_model=args_model,
             signature_text=f"{tool_name}({', '.join(rendered)})",
             ends_run=ends_run,
+            varargs=varargs,
         )
+
+    def invoke(self, arguments: dict[str, Any]) -> Any:
+        """Call the function with validated arguments, spreading the *args list back out."""
+        positional: list[Any] = []
+        keywords: dict[str, Any] = {}
+        for param in inspect.signature(self.function).parameters.values():
+            if param.kind is param.VAR_POSITIONAL:
+                positional.extend(arguments[param.name])
+            elif param.kind is param.KEYWORD_ONLY:
+                keywords[param.name] = arguments[param.name]
+            else:  # by position: positional-only parameters and those before *args take nothing else
+                positional.append(arguments[param.name])
+        return self.function(*positional, **keywords)
 
     def parameters_schema(self) -> dict[str, Any]:
         schema = self.args_model.model_json_schema()
@@ -229,7 +253,7 @@ class ToolRegistry:
             return Observation(text=text, is_error=True, tool_calls=[{**record, "error": text}])
         kwargs = {field_name: getattr(validated, field_name) for field_name in tool.args_model.model_fields}
         try:
-            value = tool.function(**kwargs)
+            value = tool.invoke(kwargs)
         except Exception as exc:  # a tool failing is an observation, never the end of the run
             text = f"Tool {name!r} failed: {type(exc).__name__}: {exc}"
             return Observation(text=truncate_middle(text, self.output_limit), is_error=True, tool_calls=[{**record, "error": text}])

@@ -83,10 +83,15 @@ def find_trace(runs_dir: Path, run_id: str) -> Path | None:
     exact = Path(runs_dir) / run_id / TRACE_NAME
     if exact.is_file():
         return exact
-    if not Path(runs_dir).is_dir():
-        return None
-    matches = [p / TRACE_NAME for p in Path(runs_dir).iterdir() if p.name.startswith(run_id) and (p / TRACE_NAME).is_file()]
+    matches = matching_traces(runs_dir, run_id)
     return matches[0] if len(matches) == 1 else None
+
+
+def matching_traces(runs_dir: Path, prefix: str) -> list[Path]:
+    """The traces of every run whose id starts with `prefix`, sorted by id."""
+    if not prefix or not Path(runs_dir).is_dir():
+        return []
+    return sorted(p / TRACE_NAME for p in Path(runs_dir).iterdir() if p.name.startswith(prefix) and (p / TRACE_NAME).is_file())
 
 
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from picoagent.actions.base import CodeAction, ToolCall
 from picoagent.actions.code_executor import CodeExecutor
 from picoagent.exec.kernel import KernelLimits
 from picoagent.tools.builtin import builtin_tools
-from picoagent.tools.registry import ToolRegistry
+from picoagent.tools.registry import Tool, ToolRegistry
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +27,16 @@ def count_words(text: str) -> dict[str, int]:
     return counts
 
 
+def total(*numbers: float, scale: float = 1.0) -> float:
+    """Add numbers up.
+
+    Args:
+        *numbers: The numbers to add.
+        scale: What to multiply the sum by.
+    """
+    return sum(numbers) * scale
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("workspace")
@@ -34,7 +44,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def executor(workspace: Path):
-    registry = ToolRegistry([*builtin_tools(workspace), count_words])
+    registry = ToolRegistry([*builtin_tools(workspace), count_words, total, Tool.from_function(total, name="sum")])
     executor = CodeExecutor(registry, workspace, KernelLimits(timeout_s=10.0))
     yield executor
     executor.close()
@@ -93,3 +103,12 @@ def test_no_output_says_how_to_see_values(executor: CodeExecutor) -> None:
 def test_tool_call_actions_are_refused(executor: CodeExecutor) -> None:
     observation = executor.execute(ToolCall(thought="", tool="shell", args={"command": "ls"}))
     assert observation.is_error and "code blocks only" in observation.text
+
+
+def test_varargs_tools_and_aliases_of_builtin_names_work_in_code(executor: CodeExecutor) -> None:
+    observation = run(executor, "print(total(1, 2, 3, scale=2), sum_(4, 5), sum([1, 1]))")
+    assert observation.text == "12.0 9.0 2", "the tool sum is sum_; Python's sum stays itself"
+    assert [(call["tool"], call["args"]) for call in observation.tool_calls] == [
+        ("total", {"numbers": [1, 2, 3], "scale": 2}),
+        ("sum", {"numbers": [4, 5], "scale": 1.0}),
+    ]

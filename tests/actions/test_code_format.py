@@ -92,15 +92,26 @@ def test_observations_are_labelled_by_outcome(code_format: CodeFormat) -> None:
     assert code_format.render_observation(Observation(text="boom", is_error=True)) == "Error:\nboom"
 
 
-def test_tools_that_would_shadow_python_builtins_are_refused(tmp_path: Path) -> None:
-    def open_page(url: str) -> str:
-        """Open a page.
+def largest(*numbers: float) -> float:
+    """The largest of some numbers.
 
-        Args:
-            url: The address.
-        """
-        return url
+    Args:
+        *numbers: The numbers to compare.
+    """
+    return max(numbers)
 
-    registry = ToolRegistry([Tool.from_function(open_page, name="open")])
-    with pytest.raises(ConfigError, match="open would shadow Python built-ins"):
+
+def test_tools_named_like_python_builtins_get_an_alias_in_code(tmp_path: Path) -> None:
+    from picoagent.actions.base import ToolCall
+
+    registry = ToolRegistry([Tool.from_function(largest, name="max"), *builtin_tools(tmp_path)])
+    code_format = CodeFormat(registry, workspace=tmp_path, config=Config())
+    assert "def max_(*numbers: float) -> float:" in code_format.instructions()
+    assert "def max(" not in code_format.instructions()
+    assert code_format.render_call(ToolCall(thought="t", tool="max", args={"numbers": [1, 2]})).endswith("print(max_([1, 2]))\n```")
+
+
+def test_two_tools_with_the_same_alias_are_refused(tmp_path: Path) -> None:
+    registry = ToolRegistry([Tool.from_function(largest, name="max"), Tool.from_function(largest, name="max_")])
+    with pytest.raises(ConfigError, match=r"'max' and 'max_' would both be the Python function max_\(\)"):
         CodeFormat(registry, workspace=tmp_path, config=Config())

@@ -193,3 +193,14 @@ def test_a_run_over_a_slow_server_ends_on_time_with_a_complete_trace(slow_chat_s
     events = read_events(Path(result.trace_path))
     assert [e["type"] for e in events][-2:] == ["step", "run_end"]
     assert events[-2]["cut_off"] is True
+
+
+def test_a_read_timeout_says_the_server_did_not_answer_in_time(slow_chat_server: str) -> None:
+    model = OpenAIModel("m", base_url=slow_chat_server, timeout_s=0.3, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(ModelError) as raised:
+        model.complete([{"role": "user", "content": "ping"}])
+    assert time.monotonic() - started < 2.0
+    message = str(raised.value)
+    assert f"the server at {slow_chat_server} sent no reply within the read timeout of 0.3s" in message
+    assert "--api-timeout" in message and "cannot reach" not in message

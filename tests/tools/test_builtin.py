@@ -142,3 +142,11 @@ def test_writes_keep_line_endings_and_create_folders(registry: ToolRegistry, tmp
     registry.call("edit_file", {"path": str(tmp_path / "a/b/c.txt"), "old_text": "two", "new_text": "2"})
     assert (tmp_path / "a/b/c.txt").read_bytes() == b"one\r\n2\r\n"
     assert registry.call("write_file", {"path": "x/../../escape.txt", "content": "x"}).is_error
+
+
+def test_the_names_config_accepts_are_the_built_in_tools(tmp_path: Path) -> None:
+    from picoagent.config import BUILTIN_TOOLS
+
+    assert [tool.name for tool in builtin_tools(tmp_path)] == [*BUILTIN_TOOLS, "final_answer"]
+    assert [tool.name for tool in builtin_tools(tmp_path, only=["read_file"])] == ["read_file", "final_answer"]
+    assert [tool.name for tool in builtin_tools(tmp_path, only=[])] == ["final_answer"]

@@ -137,3 +137,40 @@ def test_docstring_sections() -> None:
     description, args = parse_docstring(lookup.__doc__)
     assert description == "Look up the weather forecast for a city."
     assert args == {"city": "Name of the city, possibly with a country.", "days": "How many days ahead.", "unit": "Temperature unit."}
+
+
+def test_varargs_become_one_list_argument() -> None:
+    def total(first: int, /, *rest: int, scale: int = 1) -> int:
+        """Add integers.
+
+        Args:
+            first: The first integer.
+            *rest: More integers.
+            scale: A factor for the sum.
+        """
+        return (first + sum(rest)) * scale
+
+    tool = Tool.from_function(total)
+    assert tool.parameters_schema()["properties"]["rest"]["type"] == "array"
+    assert "rest: list[int]" in tool.signature_text
+    registry = ToolRegistry([tool])
+    assert registry.call("total", {"first": 1, "rest": [2, 3], "scale": 2}).text == "12"
+    assert registry.call("total", {"first": 5}).text == "5"
+    assert registry.call("total", {"first": 1, "rest": ["x"]}).is_error
+
+
+def test_kwargs_are_refused_with_what_to_do_instead() -> None:
+    def options(**settings: str) -> str:
+        """Take settings.
+
+        Args:
+            **settings: Settings.
+        """
+        return ""
+
+    with pytest.raises(ToolDefinitionError, match=r"\*\*settings is not allowed: take a dict parameter instead"):
+        Tool.from_function(options)
+
+
+def test_a_tool_stays_callable_as_its_function() -> None:
+    assert Tool.from_function(lookup)("Oslo", days=1) == {"city": "Oslo", "days": 1, "unit": "c"}
