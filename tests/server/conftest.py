@@ -1,0 +1,80 @@
+"""The server on 127.0.0.1, started in a thread for each test, with its runs and evals in the test's directory."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from picoagent.config import Config
+from tests.conftest import free_port
+
+
+@dataclass
+class Server:
+    url: str
+    config: Config
+    tmp: Path
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+    def script(self, outputs: list[str], name: str = "script.json") -> str:
+        """A scripted model spec replaying `outputs`."""
+        path = self.tmp / name
+        path.write_text(json.dumps(outputs))
+        return f"scripted:{path}"
+
+
+@contextmanager
+def running_server(config: Config, tmp: Path) -> Iterator[Server]:
+    import uvicorn
+
+    from picoagent.server.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", config, tmp)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def server_config(tmp_path: Path, **overrides) -> Config:
+    (tmp_path / "runs").mkdir(exist_ok=True)
+    return Config(model="scripted", runs_dir=tmp_path / "runs", evals_dir=tmp_path / "evals", **overrides)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(server_config(tmp_path), tmp_path) as running:
+        yield running
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict]]:
+    """(event name, data) for each event of a text/event-stream response; "message" when unnamed."""
+    name, data = "message", []
+    for line in response.iter_lines():
+        if line == "":
+            if data:
+                yield name, json.loads("\n".join(data))
+            name, data = "message", []
+        elif line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
