@@ -78,3 +78,27 @@ def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict]]:
             name = line[6:].strip()
         elif line.startswith("data:"):
             data.append(line[5:].strip())
+
+
+def make_eval(evals_dir: Path, name: str, *, right_answer: str = "3") -> Path:
+    """A real results directory: two tasks run by the eval runner on a per-task scripted model,
+    one passing, one failing; asked for as `local` with default actions, as the CLI records it."""
+    from picoagent.evals.results import ResultsDir
+    from picoagent.evals.runner import EvalOptions, run_eval
+    from picoagent.evals.tasks import load_suite
+    from tests.conftest import action
+    from tests.evals.conftest import PerTaskModel, write_suite
+
+    notes = {"notes.txt": "a\nb\nc\n"}
+    tasks = [
+        {"id": "count", "instruction": "[count] How many lines has notes.txt?", "setup": {"files": notes}, "checks": [{"type": "numeric", "expected": 3}]},
+        {"id": "guess", "instruction": "[guess] How many lines has notes.txt?", "setup": {"files": notes}, "checks": [{"type": "numeric", "expected": 3}]},
+    ]
+    scripts = {
+        "[count]": [action("shell", command="wc -l < notes.txt"), action("final_answer", answer=right_answer)],
+        "[guess]": [action("final_answer", answer="4")],
+    }
+    options = EvalOptions(model_spec="local")
+    results = ResultsDir(evals_dir / name, {**options.meta(), "suites": ["s"]})
+    run_eval(load_suite(write_suite(evals_dir.parent / f"suites-{name}" / "s", tasks)), PerTaskModel(scripts), options, results)
+    return results.path
