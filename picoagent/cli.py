@@ -100,7 +100,8 @@ def serve(
         config = Config(**{name: value for name, value in options.items() if value is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+        flag = "--" + str(first["loc"][0]).removeprefix("serve_").replace("_", "-")
+        raise PicoagentError(f"invalid option {flag}: {first['msg']}") from None
     start_server(config, on_ready=lambda url: err_console.print(f"picoagent serving on {url}  (runs in {config.runs_dir}, evals in {config.evals_dir})", soft_wrap=True))
 
 

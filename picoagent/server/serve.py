@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 from picoagent.config import Config
@@ -28,6 +29,10 @@ def serve(config: Config, *, on_ready: Callable[[str], None] | None = None) -> N
         from picoagent.server.app import create_app
     except ImportError as exc:
         raise ConfigError(f"picoagent serve needs the serve extra ({exc.name} is missing): pip install 'picoagent[serve]'") from None
+    try:  # a port in use is one line here, not uvicorn's log after the banner
+        socket.create_server((config.serve_host, config.serve_port)).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {config.serve_host}:{config.serve_port}: {exc.strerror or exc}") from None
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, host=config.serve_host, port=config.serve_port, log_level="warning", timeout_graceful_shutdown=5))
     if on_ready is not None:

@@ -123,6 +123,14 @@ def test_runs_are_listed_with_filters(server):
         assert len(client.get("/api/runs", params={"limit": 1}).json()) == 1
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for the requests that change nothing."""
+    tmp = tmp_path_factory.mktemp("shared")
+    with running_server(server_config(tmp), tmp) as running:
+        yield running
+
+
 @pytest.mark.parametrize(
     "method, path, body, status, words",
     [
@@ -145,8 +153,8 @@ def test_runs_are_listed_with_filters(server):
         ("get", "/api/evals/compare", {"a": "x"}, 422, "b: Field required"),
     ],
 )
-def test_bad_requests_get_a_4xx_with_one_clear_line(server, method, path, body, status, words):
-    with server.client() as client:
+def test_bad_requests_get_a_4xx_with_one_clear_line(shared_server, method, path, body, status, words):
+    with shared_server.client() as client:
         if method == "get":
             response = client.get(path, params=body)
         elif isinstance(body, bytes):
