@@ -22,9 +22,10 @@ class Server:
     url: str
     config: Config
     tmp: Path
+    app: object = None
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+        return httpx.Client(**{"base_url": self.url, "timeout": 30, **kwargs})
 
     def script(self, outputs: list[str], name: str = "script.json") -> str:
         """A scripted model spec replaying `outputs`."""
@@ -40,7 +41,8 @@ def running_server(config: Config, tmp: Path) -> Iterator[Server]:
     from picoagent.server.app import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -49,7 +51,7 @@ def running_server(config: Config, tmp: Path) -> Iterator[Server]:
             raise RuntimeError("the server did not start")
         time.sleep(0.02)
     try:
-        yield Server(f"http://127.0.0.1:{port}", config, tmp)
+        yield Server(f"http://127.0.0.1:{port}", config, tmp, app)
     finally:
         server.should_exit = True
         thread.join(30)
@@ -57,7 +59,7 @@ def running_server(config: Config, tmp: Path) -> Iterator[Server]:
 
 def server_config(tmp_path: Path, **overrides) -> Config:
     (tmp_path / "runs").mkdir(exist_ok=True)
-    return Config(model="scripted", runs_dir=tmp_path / "runs", evals_dir=tmp_path / "evals", **overrides)
+    return Config(**{"model": "scripted", "runs_dir": tmp_path / "runs", "evals_dir": tmp_path / "evals", **overrides})
 
 
 @pytest.fixture
