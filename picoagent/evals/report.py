@@ -58,7 +58,7 @@ def what_ran(records: list[Record]) -> dict[str, str]:
     """The models and action formats the runs' own traces name (their run_start events).
 
     The meta holds what was asked for, such as "local" and "default"; this is what that
-    became, such as "local:gemma-3-270m-it-Q4_K_M.gguf" and "json". Empty without traces.
+    became, such as "local:gemma-3-270m-q4_k_m.gguf" and "json". Empty without traces.
     """
     models: Counter[str] = Counter()
     formats: Counter[str] = Counter()
