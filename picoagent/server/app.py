@@ -27,7 +27,7 @@ from picoagent.config import Config
 from picoagent.errors import ConfigError, PicoagentError
 from picoagent.evals.report import html_report
 from picoagent.server.catalog import Catalog, NotFound
-from picoagent.server.runs import LiveRun, RunManager
+from picoagent.server.runs import Busy, LiveRun, RunManager
 from picoagent.tools.toolsets import TOOLSETS
 from picoagent.trace.feedback import add_feedback, read_feedback
 from picoagent.trace.recorder import TRACE_NAME, first_event, list_runs, summarize_run
@@ -147,6 +147,10 @@ def create_app(config: Config, *, manager: RunManager | None = None) -> FastAPI:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429)
 
     @app.exception_handler(PicoagentError)
     async def refused(request: Request, exc: PicoagentError) -> JSONResponse:

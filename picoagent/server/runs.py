@@ -27,6 +27,12 @@ from picoagent.trace.recorder import TRACE_NAME, new_run_id
 
 # Model kinds cheap to make and holding per-run state (a script's position): one per run.
 FRESH_PER_RUN = ("scripted",)
+# Runs waiting for a worker before new ones are refused: the queue is bounded like the pool.
+MAX_QUEUED = 100
+
+
+class Busy(PicoagentError):
+    """Too many runs are waiting (429)."""
 
 
 @dataclass
@@ -74,8 +80,9 @@ class LiveRun:
 
 
 class RunManager:
-    def __init__(self, config: Config, *, workers: int | None = None):
+    def __init__(self, config: Config, *, workers: int | None = None, max_queued: int = MAX_QUEUED):
         self.config = config
+        self.max_queued = max_queued
         self.runs: dict[str, LiveRun] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers or config.serve_workers, thread_name_prefix="serve-run")
         self._models: dict[tuple[str, int], Model] = {}
@@ -93,6 +100,9 @@ class RunManager:
 
     def submit(self, task: str, config: Config) -> LiveRun:
         """Queue `task`; the model is loaded first, so a bad spec fails the request, not the run."""
+        queued = sum(1 for live in self.runs.values() if live.state == "queued")
+        if queued >= self.max_queued:
+            raise Busy(f"{queued} runs are already waiting for a worker: try again when some have finished")
         model = self.model(config.model, config.context_tokens)
         run_id = new_run_id()
         while run_id in self.runs:  # two requests in the same second can draw the same suffix only rarely

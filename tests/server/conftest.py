@@ -35,13 +35,13 @@ class Server:
 
 
 @contextmanager
-def running_server(config: Config, tmp: Path) -> Iterator[Server]:
+def running_server(config: Config, tmp: Path, **app_options) -> Iterator[Server]:
     import uvicorn
 
     from picoagent.server.app import create_app
 
     port = free_port()
-    app = create_app(config)
+    app = create_app(config, **app_options)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

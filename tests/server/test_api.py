@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from picoagent.errors import ConfigError
+from picoagent.server.runs import RunManager
 from picoagent.server.serve import check_bind
 from picoagent.trace.recorder import read_events
 from tests.conftest import action
@@ -95,6 +96,20 @@ def test_cancel_reaches_a_run_still_waiting_for_a_worker(tmp_path):
         client.post(f"/api/runs/{slow}/cancel")
         end = follow(client, queued)[-1][1]
     assert end["status"] == "timeout" and end["error"] == "the run was cancelled"  # it started, saw the cancel, and stopped with a trace
+
+
+def test_the_queue_is_bounded(tmp_path):
+    config = server_config(tmp_path, serve_workers=1)
+    with running_server(config, tmp_path, manager=RunManager(config, max_queued=1)) as server, server.client() as client:
+        slow = server.script([action("shell", command="sleep 29.5")], "slow.json")
+        first = client.post("/api/runs", json={"task": "slow", "model": slow}).json()["id"]
+        while client.get(f"/api/runs/{first}").json()["status"] == "queued":  # until the one worker has taken it
+            time.sleep(0.02)
+        second = client.post("/api/runs", json={"task": "waits", "model": slow}).json()["id"]
+        refused = client.post("/api/runs", json={"task": "one too many", "model": slow})
+        for run_id in (second, first):
+            client.post(f"/api/runs/{run_id}/cancel")
+    assert refused.status_code == 429 and "1 runs are already waiting for a worker" in refused.json()["detail"]
 
 
 def test_feedback_is_stored_beside_the_trace_and_listed(server):
