@@ -102,7 +102,11 @@ def serve(
         first = exc.errors()[0]
         flag = "--" + str(first["loc"][0]).removeprefix("serve_").replace("_", "-")
         raise PicoagentError(f"invalid option {flag}: {first['msg']}") from None
-    start_server(config, on_ready=lambda url: err_console.print(f"picoagent serving on {url}  (runs in {config.runs_dir}, evals in {config.evals_dir})", soft_wrap=True))
+    def ready(url: str, sandbox: str) -> None:
+        err_console.print(f"picoagent serving on {url}  (runs in {config.runs_dir}, evals in {config.evals_dir})", soft_wrap=True)
+        err_console.print(f"[dim]{escape(sandbox)}[/dim]", soft_wrap=True)
+
+    start_server(config, on_ready=ready)
 
 
 @runs_app.command("list")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from picoagent.config import Config
 from picoagent.errors import ConfigError
+from picoagent.exec.sandbox import choose_sandbox
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -20,7 +21,7 @@ def check_bind(config: Config) -> None:
         )
 
 
-def serve(config: Config, *, on_ready: Callable[[str], None] | None = None) -> None:
+def serve(config: Config, *, on_ready: Callable[[str, str], None] | None = None) -> None:
     """Serve until interrupted; on shutdown the runs in flight are cancelled and waited for."""
     check_bind(config)
     try:
@@ -37,5 +38,6 @@ def serve(config: Config, *, on_ready: Callable[[str], None] | None = None) -> N
     server = uvicorn.Server(uvicorn.Config(app, host=config.serve_host, port=config.serve_port, log_level="warning", timeout_graceful_shutdown=5))
     if on_ready is not None:
         host = f"[{config.serve_host}]" if ":" in config.serve_host else config.serve_host
-        on_ready(f"http://{host}:{config.serve_port}/")
+        # Which isolation the runs get (web runs also get the network), said once, as `eval` does.
+        on_ready(f"http://{host}:{config.serve_port}/", choose_sandbox(config.sandbox, network=False).description)
     server.run()
