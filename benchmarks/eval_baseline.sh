@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Baseline of the shipped suites with the embedded default model (Gemma 3 270M, `--model local`).
+# Baseline of the shipped suites with the embedded default model (Gemma 3 270M with picoagent's
+# tuned adapter, `--model local`), or any other model spec (MODEL=local:base for the base alone).
 #
 # Slow on purpose-free hardware: ~15 tok/s on 2 shared cores, so steps are capped (MAX_STEPS)
 # and each task gets at most TIMEOUT seconds. Re-running resumes: finished tasks are skipped.
@@ -15,9 +16,9 @@ RUNS=${RUNS:-1}
 SUITES=${SUITES:-"terminal debug qa web tools"}
 FORMATS=${FORMATS:-"json code"}
 OUT=${OUT:-benchmarks/results/eval-baseline}
-# Worked examples per task; empty means the model's default (2 for the embedded model).
+# Worked examples per task; empty means the model's default (0 with an adapter, 2 for the base alone).
 EXAMPLES=${EXAMPLES:-}
-# The model spec: local (the embedded default), local+adapter:FILE.gguf, openai:NAME, ...
+# The model spec: local (the embedded default), local:base, local+adapter:FILE.gguf, openai:NAME, ...
 MODEL=${MODEL:-local}
 
 for format in $FORMATS; do

@@ -41,7 +41,11 @@ def default_example_count(model: Model) -> int:
     placeholders into adapted commands. Models behind an API follow instructions without
     them, so they do not pay for the extra prompt; a scripted model replays its outputs.
     """
-    return EMBEDDED_EXAMPLES if model.name.startswith("local:") else 0
+    if not model.name.startswith("local:"):
+        return 0
+    # An adapter from `picoagent train` (the default model's included) learned from trajectories
+    # whose prompts held no worked examples: it needs none, and they would cost prompt tokens.
+    return 0 if "+adapter:" in model.name else EMBEDDED_EXAMPLES
 
 
 def run_task(

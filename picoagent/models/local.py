@@ -61,10 +61,10 @@ def _check_adapter_base(adapter: Path, base: Path) -> None:
         import gguf
     except ImportError:  # without the gguf package, llama.cpp's own name and shape checks still apply
         return
-    from picoagent.models.weights import file_sha256
+    from picoagent.models.weights import known_sha256
 
     field = gguf.GGUFReader(str(adapter)).fields.get("picoagent.base_sha256")
-    if field is not None and field.contents() != file_sha256(base):
+    if field is not None and field.contents() != known_sha256(base):
         raise ModelError(f"the adapter {adapter.name} was trained on another base model than {base.name}")
 
 

@@ -14,10 +14,28 @@ from pathlib import Path
 
 from picoagent.errors import ModelError
 
+# picoagent's own LoRA adapter for the default model, trained by `picoagent train` on generated
+# trajectories (docs/training.md): `--model local` runs the base with it, `local:base` without.
+DEFAULT_ADAPTER = Path(__file__).parent / "adapters" / "gemma3-270m-picoagent-lora.gguf"
+
 
 def cache_dir() -> Path:
     base = os.environ.get("PICOAGENT_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "picoagent")
     return Path(base) / "models"
+
+
+def known_sha256(path: Path) -> str:
+    """The file's sha256, from the marker written when the default model was verified if it
+    still describes the file (hashing 250 MB on every load would cost a second), else hashed."""
+    marker = path.with_suffix(".verified")
+    try:
+        recorded = json.loads(marker.read_text())
+        stat = path.stat()
+        if recorded.get("size") == stat.st_size and recorded.get("mtime_ns") == stat.st_mtime_ns:
+            return recorded["sha256"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return file_sha256(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -109,6 +109,7 @@ def fit(
     lora_alpha: float = typer.Option(32.0, "--lora-alpha", min=0.0),
     learning_rate: float = typer.Option(2e-4, "--lr", min=0.0),
     batch: int = typer.Option(4, "--batch", min=1, help="Trajectories per optimizer step."),
+    micro_batch: Optional[int] = typer.Option(None, "--micro-batch", min=1, help="Trajectories per forward pass, padded (default: 1 on a CPU, 16 on CUDA)."),
     max_seq: int = typer.Option(2048, "--max-seq", min=64, help="Tokens per trajectory; longer ones are cut."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     seed: int = typer.Option(0, "--seed"),
@@ -123,7 +124,7 @@ def fit(
     _require_train_extra("torch", "transformers", "peft")
     from picoagent.train.fit import FitOptions, Progress as FitProgress, fit as run_fit
 
-    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, max_seq=max_seq, device=device, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
+    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, micro_batch=micro_batch, max_seq=max_seq, device=device, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
     base_path = _base_gguf(base)
     console.print(f"loading {base_path.name} (the first time about a minute; then cached)")
     columns = (TextColumn("[bold]fit"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("left {task.fields[left]}"))

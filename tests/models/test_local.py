@@ -146,3 +146,23 @@ def test_an_embedded_run_with_a_tiny_time_limit_ends_on_time_with_a_complete_tra
     events = read_events(Path(result.trace_path))
     assert events[-1]["type"] == "run_end" and events[-1]["result"]["status"] == "timeout"
     assert events[-2]["type"] == "step" and events[-2]["cut_off"] is True
+
+
+def test_local_is_the_base_with_picoagents_adapter_and_local_base_is_without(tmp_path: Path) -> None:
+    from picoagent.models import load_model
+
+    tuned, base = load_model("local", n_ctx=512), load_model("local:base", n_ctx=512)
+    assert tuned.name == "local:gemma-3-270m-q4_k_m.gguf+adapter:gemma3-270m-picoagent-lora.gguf"
+    assert base.name == "local:gemma-3-270m-q4_k_m.gguf"
+    prompt = [{"role": "user", "content": "How many lines does notes.txt have?"}]
+    assert tuned.complete(prompt, max_tokens=16).text != base.complete(prompt, max_tokens=16).text, "the adapter changes what the model writes"
+
+
+def test_the_default_model_looks_counts_and_stops_by_itself_without_worked_examples(tmp_path: Path) -> None:
+    (tmp_path / "pantry.txt").write_text("flour\nrice\nbeans\nlentils\noats\n")
+    config = Config(runs_dir=tmp_path / "runs", workspace=tmp_path, max_steps=4)
+    result = run_task("How many lines are in pantry.txt? Reply with just the number.", config)
+    assert result.status == "answered" and result.answer.strip() == "5"
+    assert result.last_call is None, "it answered on its own, not in a forced last call"
+    commands = [e["action"]["args"].get("command", "") for e in read_events(Path(result.trace_path)) if e["type"] == "step" and e.get("action")]
+    assert any("pantry.txt" in command for command in commands), "it ran a command on the file"

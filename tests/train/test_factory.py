@@ -105,15 +105,31 @@ def test_written_suites_load_back_unchanged(tmp_path):
     assert sorted((t.model_dump(exclude=strip) for t in loaded), key=str) == sorted((t.model_dump(exclude=strip) for t in tasks), key=str)
 
 
-def test_generated_tasks_use_no_file_name_folder_name_or_sentence_of_the_eval_suites():
+def names_and_sentences(seeds: range, per_family: int) -> tuple[set[str], set[str]]:
+    """File and folder names, and sentences of instructions and thoughts, of generated tasks."""
     names: set[str] = set()
-    instruction_sentences: set[str] = set()
-    for seed in range(6):
-        for task in generate_tasks(None, 30 * len(FAMILIES), seed=seed):
-            text = "\n".join([task.instruction, *task.setup.files, *task.setup.commands, *(str(step.args) for step in task.reference.steps)])
+    generated_sentences: set[str] = set()
+    for seed in seeds:
+        for task in generate_tasks(None, per_family * len(FAMILIES), seed=seed):
+            thoughts = [step.thought for step in task.reference.steps]
+            text = "\n".join([task.instruction, *task.setup.files, *task.setup.commands, *thoughts, *(str(step.args) for step in task.reference.steps)])
             text += "\n".join(path for commit in task.setup.repo for path in commit.files)
             names |= names_in(text)
-            instruction_sentences |= sentences(task.instruction)
-    assert len(names) > 200 and len(instruction_sentences) > 500
+            for sentence_source in (task.instruction, *thoughts):
+                generated_sentences |= sentences(sentence_source)
+    return names, generated_sentences
+
+
+def test_generated_tasks_use_no_file_name_folder_name_or_sentence_of_the_eval_suites():
+    names, generated_sentences = names_and_sentences(range(1), 12)
+    assert len(names) > 100 and len(generated_sentences) > 300
     assert suite_names_among(names) == []
-    assert sorted(instruction_sentences & suite_sentences()) == []
+    assert sorted(generated_sentences & suite_sentences()) == []
+
+
+@pytest.mark.slow
+def test_many_seeds_of_generated_tasks_stay_held_out():
+    names, generated_sentences = names_and_sentences(range(1, 7), 30)
+    assert len(names) > 200 and len(generated_sentences) > 500
+    assert suite_names_among(names) == []
+    assert sorted(generated_sentences & suite_sentences()) == []

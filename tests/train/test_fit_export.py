@@ -69,6 +69,23 @@ def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path:
     assert more["losses"][0][1] < straight["losses"][0][1], "it starts where the earlier adapter ended, not from scratch"
 
 
+def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one(dataset: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    from picoagent.train.dataset import read_samples
+    from picoagent.train.fit import TARGET_MODULES, _Trainer, load_base
+
+    samples = read_samples(dataset)
+    assert len({len(s.input_ids) for s in samples}) > 1, "the samples differ in length, so one is padded"
+    model = get_peft_model(load_base(default_model_path()), LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES)))
+    trainer = _Trainer(model, "cpu", max_seq=2048)
+    with torch.no_grad():
+        together, targets, sequence = trainer.loss(samples)
+        one_by_one = [trainer.loss([sample]) for sample in samples]
+    assert targets == sum(t for _, t, _ in one_by_one) and sequence == sum(n for _, _, n in one_by_one)
+    assert float(together) == pytest.approx(sum(float(loss) for loss, _, _ in one_by_one), rel=1e-4)
+
+
 def greedy_torch(model, ids: list[int], count: int) -> list[int]:
     with torch.no_grad():
         out = model.generate(torch.tensor([ids]), max_new_tokens=count, do_sample=False)

@@ -245,10 +245,11 @@ def sqlite(rng: random.Random) -> Draft:
         query = f"SELECT {p_number} FROM {people} WHERE name = '{who[1]}';"
         table = people
     else:
-        answer = str(len(event_rows))
-        question = say(rng, ["How many rows does the {e} table hold?", "Count the records in {e}.", "What is the number of {e} stored?"], e=events)
-        query = f"SELECT COUNT(*) FROM {events};"
-        table = events
+        # Either table: the question's noun names the table to count, not the biggest one.
+        table = rng.choice([people, events])
+        answer = str(len(event_rows if table == events else person_rows))
+        question = say(rng, ["How many rows does the {e} table hold?", "Count the records in {e}.", "What is the number of {e} stored?", "How many {e} are there?"], e=table)
+        query = f"SELECT COUNT(*) FROM {table};"
     answer_kind = "name" if kind == "top" else "number"
     instruction = say(rng, ["{db} is a SQLite database. ", "The SQLite file {db} holds the data. ", "Use the database {db}. ", ""], db=db) + question + " " + form(rng, answer_kind)
     if db not in instruction:

@@ -1,0 +1,29 @@
+"""How a fit groups trajectories into padded micro-batches (no torch needed)."""
+
+from __future__ import annotations
+
+import random
+
+from picoagent.train.dataset import Sample
+from picoagent.train.fit import MICRO_BATCH_AVERAGE_TOKENS, _micro_batches
+
+
+def sample(length: int) -> Sample:
+    return Sample(run_id=f"r{length}", suite="s", task="t", actions="json", split="train", input_ids=[1] * length, targets=[(1, length)])
+
+
+def test_micro_batches_keep_every_sample_once_and_stay_within_size_and_padded_area():
+    rng = random.Random(0)
+    batch = [sample(rng.choice([300, 600, 900, 1500, 4000])) for _ in range(64)]
+    groups = list(_micro_batches(batch, 16, max_seq=2048))
+    assert sorted(s.run_id for g in groups for s in g) == sorted(s.run_id for s in batch)
+    for group in groups:
+        padded = len(group) * max(min(len(s.input_ids), 2048) for s in group)
+        assert len(group) <= 16
+        assert len(group) == 1 or padded <= 16 * MICRO_BATCH_AVERAGE_TOKENS, "a long trajectory shrinks its group"
+    assert any(len(g) == 16 for g in groups), "short trajectories fill whole groups"
+
+
+def test_one_sample_per_group_on_a_cpu():
+    batch = [sample(n) for n in (500, 100, 300)]
+    assert [[len(s.input_ids) for s in g] for g in _micro_batches(batch, 1, max_seq=2048)] == [[100], [300], [500]]
