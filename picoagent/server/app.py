@@ -165,16 +165,18 @@ def create_app(config: Config, *, manager: RunManager | None = None) -> FastAPI:
 
     def describe(run_id: str) -> dict[str, Any]:
         live, run_dir = live_or_404(run_id)
-        summary = summarize_run(run_dir) if run_dir else None
-        data: dict[str, Any] = summary or {"id": run_id, "started": None, "task": live.task if live else "", "model": live.config.model if live else "", "steps": 0}
-        data["status"] = summary["status"] if summary else "queued"
+        if run_dir is not None:
+            data = summarize_run(run_dir) or {}
+            end = first_event(run_dir / TRACE_NAME, "run_end")
+        else:  # waiting for a worker, or refused before it recorded anything
+            assert live is not None
+            data, end = {"id": run_id, "started": None, "task": live.task, "model": live.config.model, "status": "queued", "steps": 0}, None
+        data["result"] = end["result"] if end else None
+        data["error"] = end["result"].get("error") if end else None
         if live is not None and not live.done:
             data["status"] = live.state
-        end = first_event(run_dir / TRACE_NAME, "run_end") if run_dir else None
-        data["result"] = end["result"] if end else None
-        data["error"] = (live.error if live else None) or (end["result"].get("error") if end else None)
-        if live is not None and live.error and data["status"] in ("queued", "incomplete"):
-            data["status"] = "error"
+        elif live is not None and live.error:  # run_task raised: there is no run_end to say so
+            data["status"], data["error"] = "error", live.error
         data["feedback"] = read_feedback(run_dir) if run_dir else None
         data["live"] = live is not None and not live.done
         return data

@@ -111,6 +111,17 @@ def test_the_queue_is_bounded(tmp_path):
     assert refused.status_code == 429 and "1 runs are already waiting for a worker" in refused.json()["detail"]
 
 
+def test_a_run_refused_before_it_starts_says_why(tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    config = server_config(tmp_path).model_copy(update={"runs_dir": tmp_path / "a-file" / "runs"})
+    with running_server(config, tmp_path) as server, server.client() as client:
+        run_id = client.post("/api/runs", json={"task": "x", "model": server.script([action("final_answer", answer="1")])}).json()["id"]
+        end = follow(client, run_id)[-1]
+        run = client.get(f"/api/runs/{run_id}").json()
+    assert end[0] == "end" and end[1]["status"] == "error" and "cannot record runs in" in end[1]["error"]
+    assert run["status"] == "error" and run["error"] == end[1]["error"] and run["result"] is None
+
+
 def test_feedback_is_stored_beside_the_trace_and_listed(server):
     with server.client() as client:
         run_id = client.post("/api/runs", json={"task": "answer", "model": server.script([action("final_answer", answer="1")])}).json()["id"]
