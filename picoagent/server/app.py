@@ -231,6 +231,13 @@ def create_app(config: Config, *, manager: RunManager | None = None) -> FastAPI:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    @app.get("/api/runs/{run_id}/trace.jsonl", summary="The run's trace as the Recorder wrote it", tags=["runs"])
+    def run_trace(run_id: str) -> FileResponse:
+        _, run_dir = live_or_404(run_id)
+        if run_dir is None:
+            raise NotFound(f"run {run_id} has no trace yet")
+        return FileResponse(run_dir / TRACE_NAME, media_type="application/x-ndjson", filename=f"{run_id}.jsonl")
+
     @app.post("/api/runs/{run_id}/cancel", summary="Stop a run", tags=["runs"])
     def cancel_run(run_id: str) -> dict[str, Any]:
         """Ends the run through its deadline: the model call and the tool in flight stop, the run

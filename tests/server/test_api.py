@@ -52,10 +52,12 @@ def test_a_finished_run_streams_its_whole_trace_then_closes(server):
         follow(client, run_id)  # until it has finished
         again = follow(client, run_id)
         resumed = client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": "1"}).text
+        raw = client.get(f"/api/runs/{run_id}/trace.jsonl")
         run = client.get(f"/api/runs/{run_id}").json()
     assert [data.get("type") for _, data, _ in again] == ["workspace", "run_start", "step", "run_end", None]
     assert resumed.count("data:") == 3 and resumed.startswith("id: 2\n")  # after event 1: step, run_end, end
     assert run["status"] == "answered" and run["result"]["answer"] == "42" and run["live"] is False
+    assert raw.content == (server.config.runs_dir / run_id / "trace.jsonl").read_bytes()
 
 
 def no_sleepers(marker: str) -> bool:

@@ -125,6 +125,7 @@ async function runPage(runId) {
   const run = await api(`/api/runs/${runId}`);
   document.getElementById("run-task").textContent = run.task;
   document.getElementById("run-meta").textContent = `${run.model} · ${runId}`;
+  document.getElementById("raw-trace").href = `/api/runs/${runId}/trace.jsonl`;
   setStatus(run.status);
   showRating(run.feedback);
   document.getElementById("cancel").addEventListener("click", async () => {
