@@ -124,6 +124,18 @@ def test_a_run_refused_before_it_starts_says_why(tmp_path):
     assert run["status"] == "error" and run["error"] == end[1]["error"] and run["result"] is None
 
 
+def test_workspace_files_are_served_and_nothing_outside_it(server):
+    script = server.script([action("shell", command="echo made > made.txt; ln -s /etc/passwd leak"), action("final_answer", answer="ok")])
+    with server.client() as client:
+        run_id = client.post("/api/runs", json={"task": "make files", "model": script}).json()["id"]
+        follow(client, run_id)
+        made = client.get(f"/api/runs/{run_id}/files/made.txt")
+        leak = client.get(f"/api/runs/{run_id}/files/leak")
+        up = client.get(f"/api/runs/{run_id}/files/%2E%2E/trace.jsonl")
+    assert made.status_code == 200 and made.text == "made\n" and "sandbox" in made.headers["content-security-policy"]
+    assert leak.status_code == 404 and up.status_code == 404 and "no file" in up.json()["detail"]
+
+
 def test_feedback_is_stored_beside_the_trace_and_listed(server):
     with server.client() as client:
         run_id = client.post("/api/runs", json={"task": "answer", "model": server.script([action("final_answer", answer="1")])}).json()["id"]
