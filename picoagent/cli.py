@@ -128,6 +128,26 @@ def _runs_dir(flag: Path | None) -> Path:
 
 
 RUN_STATUSES = ("answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1; any other needs a token)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port to listen on (default 8765)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Token every request must carry (env PICOAGENT_SERVE_TOKEN)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Runs in flight at once (default 2); more wait in a queue."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Default model for runs (env PICOAGENT_MODEL)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
+    evals_dir: Optional[Path] = typer.Option(None, "--evals-dir", help="Where eval results are read from (default ./eval-results; env PICOAGENT_EVALS_DIR)."),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the web page: start runs, watch them live, rate them, read evals."""
+    from picoagent.server.serve import serve as start_server
+
+    options = {"serve_host": host, "serve_port": port, "serve_token": token, "serve_workers": workers, "model": model, "runs_dir": runs_dir, "evals_dir": evals_dir}
+    config, _ = load_config(options)
+    def ready(url: str, sandbox: str) -> None:
+        err_console.print(f"picoagent serving on {url}  (runs in {config.runs_dir}, evals in {config.evals_dir})", soft_wrap=True)
+        err_console.print(f"[dim]{escape(sandbox)}[/dim]", soft_wrap=True)
+
+    start_server(config, on_ready=ready)
 
 
 @runs_app.command("list")

@@ -100,6 +100,14 @@ class Config(BaseModel):
     # The Chromium the browser tools drive; Playwright never downloads its own.
     browser_executable: str = Field(default_factory=lambda: os.environ.get("PICOAGENT_CHROMIUM", "chromium"))
 
+    # `picoagent serve` (picoagent/server/): where it listens, the token that any address but
+    # loopback requires (checked on every request), runs in flight at once, and where eval
+    # results (directories `picoagent eval --out` wrote) are found.
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(default=8765, ge=0, le=65535)
+    serve_token: str | None = Field(default_factory=lambda: os.environ.get("PICOAGENT_SERVE_TOKEN") or None)
+    serve_workers: int = Field(default=2, ge=1, le=32)
+    evals_dir: Path = Field(default_factory=lambda: Path(os.environ.get("PICOAGENT_EVALS_DIR") or "eval-results"))
     @field_validator("builtin_tools")
     @classmethod
     def _known_builtins(cls, names: list[str] | None) -> list[str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,12 @@ from picoagent.evals.metrics import (
     summarize,
 )
 
+from picoagent.trace.recorder import first_event
+
 SUITE_COLUMNS = list(METRICS)
 ALL = "all"
+# Where a report links a record's trace; None: no link (the record has no trace).
+TraceHref = Callable[[Record], str | None]
 
 
 def suite_rows(records: list[Record]) -> list[tuple[str, int, dict[str, Estimate]]]:
@@ -49,18 +54,54 @@ def _notes(records: list[Record], meta: dict[str, Any]) -> list[str]:
     return notes
 
 
+def what_ran(records: list[Record]) -> dict[str, str]:
+    """The models and action formats the runs' own traces name (their run_start events).
+
+    The meta holds what was asked for, such as "local" and "default"; this is what that
+    became, such as "local:gemma-3-270m-q4_k_m.gguf" and "json". Empty without traces.
+    """
+    models: Counter[str] = Counter()
+    formats: Counter[str] = Counter()
+    for record in records:
+        start = first_event(Path(record["trace_path"]), "run_start") if record.get("trace_path") else None
+        if start is not None:
+            models[str(start.get("model"))] += 1
+            formats[str(start.get("actions"))] += 1
+    return {name: ", ".join(value for value, _ in counts.most_common()) for name, counts in (("model", models), ("actions", formats)) if counts}
+
+
+def failure_reason(record: Record) -> str:
+    """Why a record did not pass, in one line: how the run ended, or which checks failed."""
+    if record["status"] != "answered":
+        return f"{record['status']}: {record['error']}" if record.get("error") else record["status"]
+    failed = [c for c in record.get("checks", []) if not c.get("passed")]
+    if not failed:
+        return "no check passed" if not record.get("checks") else "failed"
+    return "; ".join(f"{c['type']} check {'skipped (no judge)' if c.get('skipped') else 'failed'}" + (f": {c['detail']}" if c.get("detail") else "") for c in failed)
+
+
+def failures(records: list[Record]) -> list[Record]:
+    """Records that did not pass, in task order."""
+    return sorted((r for r in records if not r["passed"]), key=lambda r: (r["suite"], r["task"], r["run"]))
+
+
+def _asked_and_ran(asked: Any, ran: str | None) -> str:
+    return str(asked) if ran is None or ran == str(asked) else f"{ran} (asked for {asked})"
+
+
 def _header(meta: dict[str, Any], records: list[Record]) -> list[tuple[str, str]]:
     runs = max((r["run"] for r in records), default=-1) + 1
+    ran = what_ran(records)
     return [
-        ("model", str(meta.get("model"))),
-        ("actions", str(meta.get("actions"))),
+        ("model", _asked_and_ran(meta.get("model"), ran.get("model"))),
+        ("actions", _asked_and_ran(meta.get("actions"), ran.get("actions"))),
         ("runs per task", str(runs)),
         ("limits", f"max steps {meta.get('max_steps') or 'per task'}, timeout {meta.get('timeout') or 'per task'}"),
         ("generated", datetime.now().strftime("%Y-%m-%d %H:%M")),
     ]
 
 
-def markdown(records: list[Record], meta: dict[str, Any]) -> str:
+def markdown(records: list[Record], meta: dict[str, Any], trace_href: TraceHref | None = None) -> str:
     lines = ["# picoagent eval report", ""]
     lines += [f"- {name}: {value}" for name, value in _header(meta, records)] + [""]
     lines += ["## Suites", "", "| suite | tasks | " + " | ".join(METRICS[m][0] for m in SUITE_COLUMNS) + " |"]
@@ -71,6 +112,12 @@ def markdown(records: list[Record], meta: dict[str, Any]) -> str:
     for task, rs in by_task(records).items():
         metrics = summarize(rs)
         lines.append(f"| {task} | {metrics['pass_rate'].format('pass_rate')} | {metrics['steps'].format('steps')} | {_statuses(rs)} |")
+    failed = failures(records)
+    if failed:
+        lines += ["", "## Failures", "", "| task | run | why | trace |", "|---|---:|---|---|"]
+        for r in failed:
+            reason = failure_reason(r).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r['suite']}/{r['task']} | {r['run']} | {reason} | {(trace_href(r) if trace_href else None) or ''} |")
     notes = _notes(records, meta)
     if notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
@@ -113,7 +160,19 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html_report(records: list[Record], meta: dict[str, Any]) -> str:
+def _failure_table(records: list[Record], trace_href: TraceHref | None) -> str:
+    rows = []
+    for r in failures(records):
+        href = trace_href(r) if trace_href else None
+        link = f"<a href='{html.escape(href)}' target='_top'>trace</a>" if href else ""
+        rows.append(
+            f"<tr><td>{html.escape(r['suite'] + '/' + r['task'])}</td><td>{r['run']}</td>"
+            f"<td class='why'>{html.escape(failure_reason(r))}</td><td>{link}</td></tr>"
+        )
+    return "<table><thead><tr><th>task</th><th>run</th><th>why</th><th>trace</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+
+
+def html_report(records: list[Record], meta: dict[str, Any], trace_href: TraceHref | None = None) -> str:
     suites = suite_rows(records)
     chart = bar_chart(
         "Pass and completion rate per suite (±1 SE)",
@@ -133,19 +192,33 @@ def html_report(records: list[Record], meta: dict[str, Any]) -> str:
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}td:first-child,th:first-child{text-align:left}"
-        "th{background:#f2f2f2}"
+        "th{background:#f2f2f2}td.why{text-align:left;white-space:normal;max-width:50em}"
     )
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>picoagent eval report</title><style>{style}</style></head><body>"
         f"<h1>picoagent eval report</h1><ul>{header}</ul><h2>Suites</h2>{chart}{suite_table}"
         f"<h2>Tasks</h2>{_table(['task', 'pass rate', 'mean steps', 'statuses'], task_rows)}"
+        + (f"<h2>Failures</h2>{_failure_table(records, trace_href)}" if failures(records) else "")
         + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
         + "</body></html>\n"
     )
 
 
+def relative_trace(directory: Path) -> TraceHref:
+    """Links to traces as paths relative to the report's directory (where the eval keeps them)."""
+    base = Path(directory).resolve()
+
+    def href(record: Record) -> str | None:
+        if not record.get("trace_path"):
+            return None
+        path = Path(record["trace_path"]).resolve()
+        return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+
+    return href
+
+
 def write_reports(directory: Path, records: list[Record], meta: dict[str, Any]) -> tuple[Path, Path]:
     md_path, html_path = Path(directory) / "report.md", Path(directory) / "report.html"
-    md_path.write_text(markdown(records, meta), encoding="utf-8")
-    html_path.write_text(html_report(records, meta), encoding="utf-8")
+    md_path.write_text(markdown(records, meta, relative_trace(directory)), encoding="utf-8")
+    html_path.write_text(html_report(records, meta, relative_trace(directory)), encoding="utf-8")
     return md_path, html_path

@@ -78,6 +78,22 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
+def first_event(path: Path, kind: str) -> dict[str, Any] | None:
+    """The first event of type `kind` in a trace, reading no further than it; None if none."""
+    try:
+        with Path(path).open(encoding="utf-8") as file:
+            for line in file:
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if event.get("type") == kind:
+                    return event
+    except OSError:
+        return None
+    return None
+
+
 def find_trace(runs_dir: Path, run_id: str) -> Path | None:
     """The trace of a run by id or unique id prefix."""
     exact = Path(runs_dir) / run_id / TRACE_NAME
@@ -92,28 +108,27 @@ def matching_traces(runs_dir: Path, prefix: str) -> list[Path]:
     if not prefix or not Path(runs_dir).is_dir():
         return []
     return sorted(p / TRACE_NAME for p in Path(runs_dir).iterdir() if p.name.startswith(prefix) and (p / TRACE_NAME).is_file())
+def summarize_run(run_dir: Path) -> dict[str, Any] | None:
+    """One run's id, start time, task, model, status and steps, from its trace; None without one."""
+    trace = Path(run_dir) / TRACE_NAME
+    if not trace.is_file():
+        return None
+    events = read_events(trace)
+    start = next((e for e in events if e["type"] == "run_start"), {})
+    end = next((e for e in events if e["type"] == "run_end"), None)
+    return {
+        "id": Path(run_dir).name,
+        "started": start.get("time"),
+        "task": start.get("task", ""),
+        "model": start.get("model", ""),
+        "status": end["result"]["status"] if end else "incomplete",
+        "steps": sum(1 for e in events if e["type"] == "step"),
+    }
 
 
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
     """A summary of every recorded run, newest first."""
-    runs = []
     if not Path(runs_dir).is_dir():
-        return runs
-    for run_dir in sorted(Path(runs_dir).iterdir(), key=os.path.getmtime, reverse=True):
-        trace = run_dir / TRACE_NAME
-        if not trace.is_file():
-            continue
-        events = read_events(trace)
-        start = next((e for e in events if e["type"] == "run_start"), {})
-        end = next((e for e in events if e["type"] == "run_end"), None)
-        runs.append(
-            {
-                "id": run_dir.name,
-                "started": start.get("time"),
-                "task": start.get("task", ""),
-                "model": start.get("model", ""),
-                "status": end["result"]["status"] if end else "incomplete",
-                "steps": sum(1 for e in events if e["type"] == "step"),
-            }
-        )
-    return runs
+        return []
+    run_dirs = sorted(Path(runs_dir).iterdir(), key=os.path.getmtime, reverse=True)
+    return [summary for run_dir in run_dirs if (summary := summarize_run(run_dir)) is not None]
