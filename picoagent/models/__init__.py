@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from picoagent.errors import ConfigError
 from picoagent.models.base import Completion, Constraint, Message, Model, Timings, Usage
 
@@ -9,6 +11,17 @@ __all__ = ["Completion", "Constraint", "Message", "Model", "Timings", "Usage", "
 
 SPEC_HELP = "use local, local:PATH.gguf, local+adapter:ADAPTER.gguf, openai:NAME or scripted:FILE.json"
 ADAPTER_MARK = "+adapter:"
+
+
+def portable_spec(spec: str) -> str:
+    """The spec with its files as absolute paths, so a process with another working directory loads the same."""
+
+    def absolute(path: str) -> str:
+        return str(Path(path).expanduser().resolve()) if path else path
+
+    base, mark, adapter = spec.partition(ADAPTER_MARK)
+    kind, colon, arg = base.partition(":")
+    return f"{kind}{colon}{absolute(arg) if kind in ('local', 'scripted') else arg}{mark}{absolute(adapter)}"
 
 
 def load_model(spec: str, *, n_ctx: int = 8192) -> Model:
