@@ -75,6 +75,10 @@ def connect(ray: Any, address: str, cpus: float) -> None:
     try:
         ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
+        from ray.exceptions import AuthenticationError
+
+        if isinstance(exc.__cause__, AuthenticationError):
+            raise ConfigError(f"the Ray cluster at {address} refused us: set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or ~/.ray/auth_token)") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"cannot join the Ray cluster at {address}: {first}") from None
 
