@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from picoagent.errors import ConfigError
 
@@ -46,7 +46,23 @@ eval_app = typer.Typer(
 )
 
 
-RAY_HELP = "Run on Ray: alone, a local instance on 127.0.0.1; or auto, HOST:PORT or ray://HOST:PORT to join a cluster (needs the ray extra)."
+RAY_HELP = "Run on Ray: alone (or `local`), a local instance on 127.0.0.1; auto, HOST:PORT or ray://HOST:PORT join a cluster. Needs the ray extra."
+
+
+class OptionalRayAddress(TyperCommand):
+    """`--ray` with no value (last, or before another option) means `--ray local`: Typer's
+    options always take their value."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        for index, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg == "--ray" and (index + 1 == len(args) or args[index + 1].startswith("-")):
+                args.insert(index + 1, "local")
+                break
+        return super().parse_args(ctx, args)
+
 RAY_WORKERS_HELP = "Ray workers (actors), each loading the model once (default: --workers)."
 RAY_CPUS_HELP = "CPUs Ray reserves for each worker."
 
@@ -57,7 +73,7 @@ def default_out(suites: list[str], model: str, actions: str | None) -> Path:
     return Path("eval-results") / slug
 
 
-@eval_app.command("run")
+@eval_app.command("run", cls=OptionalRayAddress)
 def run(
     suites: list[str] = typer.Argument(..., help="Built-in suite names (terminal, debug, qa, tools), suite directories or task files."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
@@ -71,7 +87,7 @@ def run(
     examples: Optional[int] = typer.Option(None, "--examples", min=0, max=8, help="Worked examples shown before each task (default: 2 for the embedded model, 0 over the API)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Model spec for LLM-judge checks; off by default (judge checks then fail as skipped)."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
-    ray: Optional[str] = typer.Option(None, "--ray", is_flag=False, flag_value="local", metavar="[ADDRESS]", help=RAY_HELP),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help=RAY_WORKERS_HELP),
     ray_cpus: float = typer.Option(1.0, "--ray-cpus", min=0.01, help=RAY_CPUS_HELP),
 ) -> None:

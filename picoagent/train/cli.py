@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from picoagent.errors import ConfigError
-from picoagent.evals.cli import RAY_CPUS_HELP, RAY_HELP, RAY_WORKERS_HELP
+from picoagent.evals.cli import RAY_CPUS_HELP, RAY_HELP, RAY_WORKERS_HELP, OptionalRayAddress
 
 console = Console()
 train_app = typer.Typer(no_args_is_help=True, help="Train the embedded model on agent trajectories: generate, dataset, fit, export.")
@@ -38,7 +38,7 @@ def _require_train_extra(*modules: str) -> None:
         raise ConfigError(f"this needs the train extra ({', '.join(missing)} missing): pip install 'picoagent[train]'")
 
 
-@train_app.command("generate")
+@train_app.command("generate", cls=OptionalRayAddress)
 def generate(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: tasks/ (eval suites) and one results directory per format; the same one again resumes."),
     families: str = typer.Option("all", "--families", help="Comma-separated family names, or all."),
@@ -46,7 +46,7 @@ def generate(
     formats: str = typer.Option("json", "--formats", help="Action formats to record trajectories in, comma-separated (json, code, text)."),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same tasks."),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Trajectories replayed at once."),
-    ray: Optional[str] = typer.Option(None, "--ray", is_flag=False, flag_value="local", metavar="[ADDRESS]", help=RAY_HELP),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help=RAY_WORKERS_HELP),
     ray_cpus: float = typer.Option(1.0, "--ray-cpus", min=0.01, help=RAY_CPUS_HELP),
 ) -> None:
