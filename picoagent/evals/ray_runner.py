@@ -37,6 +37,8 @@ SHIPPED_ENV_PREFIXES = ("PICOAGENT_", "OPENAI_")
 # A local instance keeps to what one eval needs: records and traces are small.
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 CONNECT_TIMEOUT_S = 5.0
+# Times Ray restarts a worker whose process died; past that it gets no more tasks.
+WORKER_RESTARTS = 3
 
 
 def _import_ray() -> Any:
@@ -147,7 +149,7 @@ class RayRunner:
         try:
             env = {key: value for key, value in os.environ.items() if key.startswith(SHIPPED_ENV_PREFIXES)}
             # Restarted when its process dies; the call in flight then fails and is recorded, never retried here.
-            worker_class = ray.remote(num_cpus=self.cpus_per_worker, max_restarts=-1, max_task_retries=0)(EvalWorker)
+            worker_class = ray.remote(num_cpus=self.cpus_per_worker, max_restarts=WORKER_RESTARTS, max_task_retries=0)(EvalWorker)
             actors = [worker_class.options(runtime_env={"env_vars": env}).remote(models, options) for _ in range(min(self.workers, len(jobs)))]
             try:
                 problems = ray.get([actor.ready.remote() for actor in actors])
@@ -156,26 +158,30 @@ class RayRunner:
             if any(problems):
                 raise ConfigError(f"a Ray worker could not load its model: {next(p for p in problems if p)}")
             queue = deque(jobs)
-            in_flight: dict[Any, tuple[Any, Task, int]] = {}
+            deaths = [0] * len(actors)
+            in_flight: dict[Any, tuple[int, Task, int]] = {}
 
-            def submit(actor: Any) -> None:
+            def submit(worker: int) -> None:
                 task, run = queue.popleft()
-                in_flight[actor.run.remote(task, run)] = (actor, task, run)
+                in_flight[actors[worker].run.remote(task, run)] = (worker, task, run)
 
-            for actor in actors:
-                submit(actor)
+            for worker in range(len(actors)):
+                submit(worker)
             while in_flight:
                 [ref], _ = ray.wait(list(in_flight), num_returns=1)
-                actor, task, run = in_flight.pop(ref)
+                worker, task, run = in_flight.pop(ref)
                 try:
                     record = _unpack(*ray.get(ref), runs_dir)
                 except RayActorError as exc:
+                    deaths[worker] += 1
                     record = make_record(task, run, error=f"harness: the Ray worker died mid-task ({type(exc).__name__}); a resume retries it")
                 except RayTaskError as exc:  # run_one raised: a bug, or a record that would not pickle
                     record = make_record(task, run, error=f"harness: {str(exc).strip().splitlines()[-1]}")
-                if queue:
-                    submit(actor)
+                if queue and deaths[worker] <= WORKER_RESTARTS:
+                    submit(worker)
                 yield task, record
+                if queue and not in_flight:
+                    raise ConfigError(f"every Ray worker died {WORKER_RESTARTS + 1} times; {len(queue)} task runs were not started: run the same command again to resume")
         finally:
             for actor in actors:  # the runs in flight stop now; their tool processes die with them
                 ray.kill(actor, no_restart=True)
