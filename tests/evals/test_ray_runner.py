@@ -20,7 +20,9 @@ from picoagent.evals.results import ResultsDir, read_records
 from picoagent.evals.runner import EvalOptions, ThreadRunner, run_eval
 from picoagent.evals.tasks import load_suite
 from picoagent.trace.recorder import read_events
-from tests.conftest import action, free_port
+from http.server import BaseHTTPRequestHandler
+
+from tests.conftest import action, free_port, send_chat_completion, serving
 from tests.evals.conftest import PerTaskModel, write_suite
 
 NOTES = {"notes.txt": "a\nb\nc\n"}
@@ -146,6 +148,34 @@ def test_a_killed_driver_loses_no_finished_result(tmp_path, ray_cluster):
     assert sorted(r["task"] for r in after) == [f"t{i}" for i in range(count)] and all(r["passed"] for r in after)
     assert {task: r["run_id"] for r in after for task in [r["task"]] if task in before} == before
     assert len(results.read_text().splitlines()) == count  # nothing ran twice
+
+
+class AnswersThree(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose every reply is the final answer 3; it counts requests."""
+
+    requests = 0
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        type(self).requests += 1
+        self.rfile.read(int(self.headers["Content-Length"]))
+        send_chat_completion(self, action("final_answer", answer="3"))
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_workers_share_the_drivers_model_server(tmp_path, ray_cluster):
+    """The cluster's nodes were started without OPENAI_BASE_URL: the workers get the driver's."""
+    suite = write_suite(tmp_path / "suite", [TASKS[0], {**TASKS[0], "id": "again"}])
+    AnswersThree.requests = 0
+    with serving(AnswersThree) as url:
+        env = {**os.environ, "OPENAI_BASE_URL": f"{url}/v1", "OPENAI_API_KEY": "none"}
+        command = [sys.executable, "-m", "picoagent.cli", "eval", str(suite), "--model", "openai:m", "--actions", "json", "--out", str(tmp_path / "out"), "--ray", ray_cluster, "--ray-workers", "2"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert [r["passed"] for r in read_records(tmp_path / "out")] == [True, True]
+    assert AnswersThree.requests == 2
 
 
 def test_an_unreachable_address_is_one_line(tmp_path):
