@@ -93,17 +93,32 @@ def test_a_worker_dying_mid_task_is_a_harness_error_retried_on_resume(tmp_path, 
 
 
 class DiesOnce(PerTaskModel):
-    """Kills the process it runs in at the first call for a [doomed] task, once: a marker file remembers."""
+    """Kills the process it runs in at the first call for a [doomed] task: once, if a marker
+    file is given (it remembers), else every time."""
 
-    def __init__(self, scripts: dict[str, list[str]], marker: Path):
+    def __init__(self, scripts: dict[str, list[str]], marker: Path | None = None):
         super().__init__(scripts)
         self.marker = marker
 
     def complete(self, messages, **kwargs):
-        if "[doomed]" in messages[1]["content"] and not self.marker.exists():
-            self.marker.touch()
+        if "[doomed]" in messages[1]["content"] and not (self.marker and self.marker.exists()):
+            if self.marker:
+                self.marker.touch()
             os.kill(os.getpid(), signal.SIGKILL)
         return super().complete(messages, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_worker_that_keeps_dying_stops_the_eval_with_one_line_and_resumable_results(tmp_path, ray_cluster):
+    from picoagent.errors import ConfigError
+    from picoagent.evals.ray_runner import WORKER_RESTARTS
+
+    doomed = [{**TASKS[0], "id": f"doomed{i}", "instruction": "[doomed] How many lines has notes.txt?"} for i in range(WORKER_RESTARTS + 3)]
+    tasks = load_suite(write_suite(tmp_path / "suite", doomed))
+    with pytest.raises(ConfigError, match=f"every Ray worker died {WORKER_RESTARTS + 1} times; 2 task runs were not started"):
+        evaluate(tmp_path / "out", tasks, DiesOnce(SCRIPTS), RayRunner(ray_cluster, workers=1))
+    records = read_records(tmp_path / "out")
+    assert len(records) == WORKER_RESTARTS + 1 and all(r["status"] == "error" for r in records)
 
 
 def eval_command(suite: Path, script: Path, out: Path, *ray: str) -> list[str]:
