@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import select
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -161,3 +167,65 @@ def slow_chat_server() -> Iterator[str]:
     SlowChatServer.requests = []
     with serving(SlowChatServer) as url:
         yield f"{url}/v1"
+
+
+def _ray_node(*args: str) -> subprocess.Popen:
+    """`ray start --block ...`: the node lives as long as this process, which SIGTERM stops with all it started."""
+    ray = Path(sys.executable).with_name("ray")
+    small = ["--num-cpus", "1", "--object-store-memory", str(80 * 1024 * 1024), "--node-ip-address", "127.0.0.1", "--disable-usage-stats"]
+    ports = ["--dashboard-agent-listen-port", str(free_port()), "--metrics-export-port", str(free_port()), "--runtime-env-agent-port", str(free_port())]
+    return subprocess.Popen([str(ray), "start", "--block", *small, *ports, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _wait_for_nodes(address: str, count: int, timeout_s: float = 90.0) -> None:
+    script = (
+        "import ray, sys, time\n"
+        f"ray.init(address={address!r}, logging_level='ERROR', log_to_driver=False)\n"
+        f"end = time.monotonic() + {timeout_s}\n"
+        f"while sum(node['Alive'] for node in ray.nodes()) < {count} and time.monotonic() < end: time.sleep(0.5)\n"
+        f"sys.exit(sum(node['Alive'] for node in ray.nodes()) < {count})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=timeout_s + 60, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """A real Ray cluster on this machine, a head and one worker node of 1 CPU each, small object
+    stores and no dashboard; yields the head's address (127.0.0.1:PORT) and stops both afterwards.
+
+    It uses token authentication with a token of its own, in the environment for the nodes,
+    for picoagent and for the CLI subprocesses the tests start.
+    """
+    import secrets
+
+    env = pytest.MonkeyPatch()
+    env.setenv("RAY_AUTH_MODE", "token")
+    env.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    port = free_port()
+    temp_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    head = _ray_node("--head", "--port", str(port), "--include-dashboard", "false", "--ray-client-server-port", str(free_port()), "--temp-dir", temp_dir)
+    nodes = [head]
+    try:
+        address = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if head.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Ray head did not start") from None
+                time.sleep(0.3)
+        nodes.append(_ray_node("--address", address))
+        _wait_for_nodes(address, 2)
+        yield address
+    finally:
+        for node in reversed(nodes):
+            node.terminate()
+            try:
+                node.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        env.undo()

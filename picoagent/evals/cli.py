@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from picoagent.errors import ConfigError
 
@@ -46,13 +46,34 @@ eval_app = typer.Typer(
 )
 
 
+RAY_HELP = "Run on Ray: alone (or `local`), a local instance on 127.0.0.1; auto, HOST:PORT or ray://HOST:PORT join a cluster. Needs the ray extra."
+
+
+class OptionalRayAddress(TyperCommand):
+    """`--ray` with no value (last, or before another option) means `--ray local`: Typer's
+    options always take their value."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        for index, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg == "--ray" and (index + 1 == len(args) or args[index + 1].startswith("-")):
+                args.insert(index + 1, "local")
+                break
+        return super().parse_args(ctx, args)
+
+RAY_WORKERS_HELP = "Ray workers (actors), each loading the model once (default: --workers)."
+RAY_CPUS_HELP = "CPUs Ray reserves for each worker."
+
+
 def default_out(suites: list[str], model: str, actions: str | None) -> Path:
     names = "+".join(Path(s).name or s for s in suites)
     slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{names}-{model}-{actions or 'default'}")
     return Path("eval-results") / slug
 
 
-@eval_app.command("run")
+@eval_app.command("run", cls=OptionalRayAddress)
 def run(
     suites: list[str] = typer.Argument(..., help="Built-in suite names (terminal, debug, qa, tools), suite directories or task files."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
@@ -66,18 +87,21 @@ def run(
     examples: Optional[int] = typer.Option(None, "--examples", min=0, max=8, help="Worked examples shown before each task (default: 2 for the embedded model, 0 over the API)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Model spec for LLM-judge checks; off by default (judge checks then fail as skipped)."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
+    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help=RAY_WORKERS_HELP),
+    ray_cpus: float = typer.Option(1.0, "--ray-cpus", min=0.01, help=RAY_CPUS_HELP),
 ) -> None:
     """Run every task of the suites K times; results are appended as they finish."""
     from picoagent.actions import FORMAT_NAMES
     from picoagent.config import Config
     from picoagent.evals.report import write_reports
     from picoagent.evals.results import ResultsDir, record_key
-    from picoagent.evals.runner import EvalOptions, run_eval
+    from picoagent.evals.runner import EvalOptions, LoadModel, choose_runner, run_eval
     from picoagent.evals.tasks import load_tasks
     from pydantic import ValidationError
 
     from picoagent.exec.sandbox import choose_sandbox
-    from picoagent.models import load_model
+    from picoagent.models import load_model, portable_spec
 
     try:
         config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}))
@@ -88,15 +112,19 @@ def run(
     console.print(f"[dim]{escape(choose_sandbox(config.sandbox, network=False).description)}[/dim]")
     if actions and actions not in FORMAT_NAMES:
         raise ConfigError(f"unknown action format {actions!r}: use one of {', '.join(FORMAT_NAMES)}")
-    if workers > 1 and config.model.startswith("scripted"):
+    runner = choose_runner(workers, ray, ray_workers, ray_cpus)
+    if max(workers, ray_workers or 0) > 1 and config.model.startswith("scripted"):
         raise ConfigError("a scripted model replays one stream of outputs: use --workers 1 with it")
     task_list = load_tasks(suites, tasks or None)
     options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox)
     out = out or default_out(suites, config.model, actions)
     results = ResultsDir(out, {**options.meta(), "judge": judge, "suites": sorted({t.suite for t in task_list})})
-    # One model object for all workers; the embedded model serializes its calls itself.
-    options.judge = load_model(judge, n_ctx=config.context_tokens) if judge else None
-    shared_model = load_model(config.model, n_ctx=config.context_tokens)
+    if ray is None:  # one model object for all threads; the embedded model serializes its calls itself
+        options.judge = load_model(judge, n_ctx=config.context_tokens) if judge else None
+        models = load_model(config.model, n_ctx=config.context_tokens)
+    else:  # each Ray worker loads its own
+        options.judge = LoadModel(portable_spec(judge), config.context_tokens) if judge else None
+        models = LoadModel(portable_spec(config.model), config.context_tokens)
 
     wanted = {(t.key, k) for t in task_list for k in range(runs)}
     finished = results.finished() & wanted
@@ -112,7 +140,7 @@ def run(
             if record["status"] == "error":
                 progress.console.print(f"[red]error[/red] {escape(record['suite'])}/{escape(record['task'])}: {escape(str(record['error']))}")
 
-        ran, skipped = run_eval(task_list, shared_model, options, results, on_record=on_record)
+        ran, skipped = run_eval(task_list, models, options, results, runner=runner, on_record=on_record)
     console.print(f"ran {ran} task runs, skipped {skipped} already finished; results in {results.file}")
     records = [r for r in results.records() if record_key(r) in wanted]
     print_summary(records)

@@ -1,9 +1,12 @@
 """Run tasks with workers: each (task, run) in a fresh workspace, checked, and appended to the results.
 
-Workers are threads sharing one model object: the embedded LocalModel serializes its calls
-with a lock (one llama.cpp context), so N workers overlap tool execution and setup with
-generation but never load N copies of the weights; an OpenAI-compatible server gets N
-concurrent request streams.
+`run_eval` decides what to run (what the results directory lacks) and writes what comes back;
+a Runner decides where the runs happen. `ThreadRunner`, the default, runs them in threads of
+this process sharing one model object: the embedded LocalModel serializes its calls with a
+lock (one llama.cpp context), so N workers overlap tool execution and setup with generation
+but never load N copies of the weights; an OpenAI-compatible server gets N concurrent request
+streams. `picoagent.evals.ray_runner.RayRunner` runs them on a Ray cluster, one model per
+worker process.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import string
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from picoagent.agent.loop import Result
 from picoagent.agent.session import run_task
@@ -28,8 +32,48 @@ from picoagent.evals.checkers import check_task
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.tasks import Task
 from picoagent.evals.workspace import prepared, snapshot
+from picoagent.models import load_model
 from picoagent.models.base import Model
 from picoagent.trace.recorder import TRACE_NAME, new_run_id
+
+# What gives each task its model, within one worker process.
+ModelFor = Callable[[Task], Model]
+# Called once in each worker process (the driver, for threads): a loaded model cannot travel
+# between processes, so a Ray worker receives this and loads its own.
+ModelSource = Callable[[], ModelFor]
+
+
+@dataclass(frozen=True)
+class LoadModel:
+    """A model named by its `--model` spec, loaded where the runs happen: once per worker process."""
+
+    spec: str
+    n_ctx: int = 8192
+
+    def load(self) -> Model:
+        return load_model(self.spec, n_ctx=self.n_ctx)
+
+    def __call__(self) -> ModelFor:
+        model = self.load()
+        return lambda task: model
+
+
+@dataclass(frozen=True)
+class GivenModels:
+    """A model, or a function giving each task its own, already at hand in this process."""
+
+    model_for: ModelFor
+
+    def __call__(self) -> ModelFor:
+        return self.model_for
+
+
+def model_source(model: Model | ModelFor | LoadModel) -> ModelSource:
+    if isinstance(model, LoadModel):
+        return model
+    if isinstance(model, Model):
+        return GivenModels(lambda task: model)
+    return GivenModels(model)
 
 
 @dataclass
@@ -48,7 +92,11 @@ class EvalOptions:
     # Past the task's timeout, how long a run may take to stop (a kernel interrupted, then
     # restarted), and then, cancelled, to stop after all before it is abandoned.
     guard_grace_s: float = 30.0
-    judge: Model | None = None
+    # A judge named by spec (LoadModel) is loaded by each worker process that needs it.
+    judge: Model | LoadModel | None = None
+
+    def with_judge_loaded(self) -> EvalOptions:
+        return replace(self, judge=self.judge.load()) if isinstance(self.judge, LoadModel) else self
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -95,7 +143,7 @@ def _guarded(function: Callable[[], Result], deadline: Deadline, grace_s: float)
     return box["result"]
 
 
-def _record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
+def make_record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
     base = {
         "suite": task.suite,
         "task": task.id,
@@ -149,7 +197,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 options.guard_grace_s,
             )
             if result is None:
-                return _record(
+                return make_record(
                     task,
                     run,
                     status="timeout",
@@ -159,7 +207,7 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                     trace_path=str(runs_dir / run_id / TRACE_NAME),
                 )
             checks = check_task(task, result.answer, workspace, before, options.judge)
-        return _record(
+        return make_record(
             task,
             run,
             passed=all(c.passed for c in checks),
@@ -178,46 +226,82 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
             last_call=result.last_call,
         )
     except PicoagentError as exc:
-        return _record(task, run, status="error", wall_s=time.monotonic() - started, error=str(exc))
+        return make_record(task, run, status="error", wall_s=time.monotonic() - started, error=str(exc))
     except Exception as exc:  # a bug must cost one record, not the rest of a long eval
-        return _record(task, run, status="error", wall_s=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
+        return make_record(task, run, status="error", wall_s=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
 
 
+Job = tuple[Task, int]
+
+
+class Runner(Protocol):
+    """Where the runs of an eval happen."""
+
+    def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
+        """Yield (task, record) for every job as it finishes, in any order, its trace under `runs_dir`.
+
+        Closing the iterator early (Ctrl-C, a failed write) stops the runs in flight.
+        """
+        ...
+
+
+@dataclass
+class ThreadRunner:
+    """Runs in this process's threads, sharing one model object (see the module's docstring)."""
+
+    workers: int = 1
+
+    def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
+        model_for, options = models(), options.with_judge_loaded()
+        eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
+        with ThreadPoolExecutor(max_workers=max(self.workers, 1), thread_name_prefix="eval-worker") as pool:
+            futures = {pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline): task for task, run in jobs}
+            try:
+                for future in as_completed(futures):
+                    yield futures[future], future.result()
+            finally:  # closed early: finish nothing new; what is written stays for the resume
+                for future in futures:
+                    future.cancel()
+                eval_deadline.cancel()  # and the runs in flight stop now, not at their timeouts
+
+
+def choose_runner(workers: int, ray: str | None = None, ray_workers: int | None = None, ray_cpus: float = 1.0) -> Runner:
+    """Threads, or with `ray` (an address, or "local" for a local instance) a Ray cluster."""
+    if ray is None:
+        return ThreadRunner(workers)
+    from picoagent.evals.ray_runner import RayRunner
+
+    return RayRunner(ray, ray_workers or workers, ray_cpus)
+
+
 def run_eval(
     tasks: list[Task],
-    model: Model | Callable[[Task], Model],
+    model: Model | ModelFor | LoadModel,
     options: EvalOptions,
     results: ResultsDir,
     *,
+    runner: Runner | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     review: Callable[[Task, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """Run every (task, run) not already in `results`; returns (run now, skipped as done).
 
-    `model` is one model for every task, or a function giving each task its own (the replays
-    of `picoagent train generate`); `review` may amend a record before it is written.
+    `model` is one model for every task, a function giving each task its own (the replays
+    of `picoagent train generate`), or a spec each worker process loads (what a Ray runner
+    needs); `runner` defaults to threads, `options.workers` of them; `review` may amend a
+    record before it is written.
     """
-    model_for = (lambda task: model) if isinstance(model, Model) else model
     done = results.finished()
     pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
     skipped = len(tasks) * options.runs - len(pending)
-    runs_dir = results.path / "runs"
-    eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
-    with ThreadPoolExecutor(max_workers=max(options.workers, 1), thread_name_prefix="eval-worker") as pool:
-        futures = {pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline): task for task, run in pending}
-        try:
-            for future in as_completed(futures):
-                record = future.result()
-                if review is not None:
-                    record = review(futures[future], record)
-                results.append(record)
-                if on_record is not None:
-                    on_record(record)
-        except BaseException:  # Ctrl-C: finish nothing new; what is written stays for the resume
-            for future in futures:
-                future.cancel()
-            eval_deadline.cancel()  # and the runs in flight stop now, not at their timeouts
-            raise
+    runner = runner or ThreadRunner(options.workers)
+    with closing(runner.run(pending, model_source(model), options, results.path / "runs")) as finished:
+        for task, record in finished:
+            if review is not None:
+                record = review(task, record)
+            results.append(record)
+            if on_record is not None:
+                on_record(record)
     return len(pending), skipped

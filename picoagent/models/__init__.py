@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from picoagent.errors import ConfigError
 from picoagent.models.base import Completion, Constraint, Message, Model, Timings, Usage
 
@@ -9,6 +11,18 @@ __all__ = ["Completion", "Constraint", "Message", "Model", "Timings", "Usage", "
 
 SPEC_HELP = "use local (the embedded model with picoagent's tuned adapter), local:base (without it), local:PATH.gguf, local+adapter:ADAPTER.gguf, openai:NAME or scripted:FILE.json"
 ADAPTER_MARK = "+adapter:"
+
+
+def portable_spec(spec: str) -> str:
+    """The spec with its files as absolute paths, so a process with another working directory loads the same."""
+
+    def absolute(path: str) -> str:
+        return str(Path(path).expanduser().resolve()) if path else path
+
+    base, mark, adapter = spec.partition(ADAPTER_MARK)
+    kind, colon, arg = base.partition(":")
+    is_file = kind == "scripted" or (kind == "local" and arg != "base")
+    return f"{kind}{colon}{absolute(arg) if is_file else arg}{mark}{absolute(adapter)}"
 
 
 def load_model(spec: str, *, n_ctx: int = 8192, api_timeout_s: float = 120.0) -> Model:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from picoagent.errors import ConfigError
+from picoagent.evals.cli import RAY_CPUS_HELP, RAY_HELP, RAY_WORKERS_HELP, OptionalRayAddress
 
 console = Console()
 train_app = typer.Typer(no_args_is_help=True, help="Train the embedded model on agent trajectories: generate, dataset, fit, export.")
@@ -37,7 +38,7 @@ def _require_train_extra(*modules: str) -> None:
         raise ConfigError(f"this needs the train extra ({', '.join(missing)} missing): pip install 'picoagent[train]'")
 
 
-@train_app.command("generate")
+@train_app.command("generate", cls=OptionalRayAddress)
 def generate(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: tasks/ (eval suites) and one results directory per format; the same one again resumes."),
     families: str = typer.Option("all", "--families", help="Comma-separated family names, or all."),
@@ -45,9 +46,13 @@ def generate(
     formats: str = typer.Option("json", "--formats", help="Action formats to record trajectories in, comma-separated (json, code, text)."),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same tasks."),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Trajectories replayed at once."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
+    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help=RAY_WORKERS_HELP),
+    ray_cpus: float = typer.Option(1.0, "--ray-cpus", min=0.01, help=RAY_CPUS_HELP),
 ) -> None:
     """Generate tasks and replay their reference steps through the real loop; keep runs whose checks pass."""
     from picoagent.actions import FORMAT_NAMES
+    from picoagent.evals.runner import choose_runner
     from picoagent.train.factory import FAMILIES, generate_tasks, write_suites
     from picoagent.train.trajectories import replay
 
@@ -58,6 +63,7 @@ def generate(
     format_names = [name for name in formats.split(",") if name]
     if not format_names or any(name not in FORMAT_NAMES for name in format_names):
         raise ConfigError(f"--formats takes a comma-separated list of {', '.join(FORMAT_NAMES)}")
+    runner = choose_runner(workers, ray, ray_workers, ray_cpus)
     tasks = generate_tasks(chosen, count, seed)
     write_suites(tasks, out / "tasks")
     for name in format_names:
@@ -75,7 +81,7 @@ def generate(
                     reason = record.get("error") or "; ".join(c["detail"] for c in record["checks"] if not c["passed"])
                     progress.console.print(f"[yellow]dropped[/yellow] {escape(record['suite'])}/{escape(record['task'])}: {escape(str(reason))[:200]}")
 
-            ran, skipped = replay(tasks, name, out / name, workers=workers, on_record=on_record)
+            ran, skipped = replay(tasks, name, out / name, runner=runner, on_record=on_record)
         console.print(f"{name}: replayed {ran} tasks ({skipped} already done); {kept} kept, {failed} dropped; results in {out / name}")
 
 

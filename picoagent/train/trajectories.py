@@ -22,7 +22,7 @@ from picoagent.config import Config
 from picoagent.errors import ConfigError
 from picoagent.evals.reference import step_failed
 from picoagent.evals.results import ResultsDir
-from picoagent.evals.runner import EvalOptions, run_eval
+from picoagent.evals.runner import EvalOptions, Runner, run_eval
 from picoagent.evals.tasks import Task
 from picoagent.models.scripted import ScriptedModel
 from picoagent.observation import Observation
@@ -72,9 +72,11 @@ def replay(
     out: Path,
     *,
     workers: int = 1,
+    runner: Runner | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[int, int]:
-    """Replay every task not yet in `out` in one format; returns (run now, skipped as done)."""
+    """Replay every task not yet in `out` in one format, in `workers` threads or on `runner`;
+    returns (run now, skipped as done)."""
     results = ResultsDir(out, {"model": REFERENCE_MODEL, "actions": action_format_name, "max_steps": None, "timeout": None, "suites": sorted({t.suite for t in tasks})})
     renderer = rendering_format(action_format_name)
     options = EvalOptions(model_spec=REFERENCE_MODEL, actions=action_format_name, examples=0, workers=workers)
@@ -89,4 +91,4 @@ def replay(
     def reference_model(task: Task) -> ScriptedModel:
         return ScriptedModel(outputs[task.key], name=REFERENCE_MODEL)
 
-    return run_eval(roomy, reference_model, options, results, on_record=on_record, review=keep_if_on_plan)
+    return run_eval(roomy, reference_model, options, results, runner=runner, on_record=on_record, review=keep_if_on_plan)

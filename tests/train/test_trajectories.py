@@ -58,3 +58,16 @@ def test_generated_tasks_replay_in_the_code_format_too(tmp_path: Path) -> None:
     assert len(records) == 2 and all(record["passed"] for record in records), [r["error"] for r in records]
     first = next(event for event in read_events(records[0]["trace_path"]) if event["type"] == "step")
     assert "```python\nprint(shell(" in first["raw"]
+
+
+@pytest.mark.slow
+def test_replays_on_ray_keep_what_threads_keep(tmp_path: Path, ray_cluster: str) -> None:
+    from picoagent.evals.ray_runner import RayRunner
+
+    tasks = generate_tasks(None, 4, seed=3)
+    replay(tasks, "json", tmp_path / "threads", workers=2)
+    assert replay(tasks, "json", tmp_path / "ray", runner=RayRunner(ray_cluster, workers=2)) == (4, 0)
+    kept = {path: {r["task"]: (r["passed"], r["status"], r["steps"], r["error"]) for r in read_records(tmp_path / path)} for path in ("threads", "ray")}
+    assert kept["ray"] == kept["threads"] and any(passed for passed, *_ in kept["ray"].values())
+    # The off-plan review read each trace, shipped back into the driver's directory.
+    assert all(Path(r["trace_path"]).is_relative_to(tmp_path / "ray") for r in read_records(tmp_path / "ray"))
