@@ -1,4 +1,4 @@
-"""The command line: `picoagent run`, `picoagent runs list|show`."""
+"""The command line: `picoagent run`, `chat`, `runs list|show`, `mcp serve`; eval and train in their packages."""
 
 from __future__ import annotations
 
@@ -27,9 +27,14 @@ runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
 app.add_typer(runs_app, name="runs")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+mcp_app = typer.Typer(no_args_is_help=True, help="picoagent as an MCP server (MCP servers' tools: --mcp on run and chat).")
+app.add_typer(mcp_app, name="mcp")
 
 console = Console()
 err_console = Console(stderr=True)
+
+MCP_HELP = "An MCP server whose tools the agent gets: 'COMMAND ARGS' (started over stdio) or an http(s) URL (repeatable)."
+OTEL_HELP = "Send OpenTelemetry spans of runs, steps, model and tool calls over OTLP (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)."
 
 
 @app.command()
@@ -47,22 +52,14 @@ def run(
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
 ) -> None:
     """Run an agent on TASK. Exit code 0 when it ended with an answer."""
     from picoagent.agent.session import run_task
 
-    try:
-        overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
-        if model:
-            overrides["model"] = model
-        if runs_dir:
-            overrides["runs_dir"] = runs_dir
-        if sandbox:
-            overrides["sandbox"] = sandbox
-        config = Config(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+    overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
+    config = _config(overrides, model=model, runs_dir=runs_dir, sandbox=sandbox, mcp=mcp, otel=otel)
     printer = EventPrinter(err_console if as_json else console) if verbose else None
 
     def on_event(kind: str, data: dict) -> None:
@@ -80,6 +77,59 @@ def run(
         else:
             err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})", soft_wrap=True)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _config(overrides: dict, *, model: str | None, runs_dir: Path | None, sandbox: str | None, mcp: list[str], otel: bool) -> Config:
+    """The Config these options make; an invalid value is one line, not a traceback."""
+    overrides = {**overrides, **{key: value for key, value in {"model": model, "runs_dir": runs_dir, "sandbox": sandbox, "mcp": mcp}.items() if value}}
+    if otel:
+        overrides["otel"] = True
+    try:
+        return Config(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PicoagentError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
+
+
+@app.command()
+def chat(
+    confirm: bool = typer.Option(False, "--confirm", help="Ask before each shell command or code block runs: y / n / edit / always."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json, code (one Python kernel for the whole chat) or text."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Working directory for the whole chat (default: a fresh one beside the first run)."),
+    max_steps: int = typer.Option(20, "--max-steps", help="Model calls per task."),
+    max_seconds: float = typer.Option(900.0, "--max-seconds", help="Wall time per task, time spent waiting for approval included."),
+    context_tokens: int = typer.Option(8192, "--context-tokens", help="Context window for the embedded model and budget for the transcript."),
+    examples: Optional[int] = typer.Option(None, "--examples", help="Worked examples shown before the first task."),
+    tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto, on or off (env PICOAGENT_SANDBOX)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
+) -> None:
+    """Chat: one task per line; follow-ups continue in the same workspace and conversation."""
+    from picoagent.chat import chat as run_chat
+
+    overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
+    run_chat(_config(overrides, model=model, runs_dir=runs_dir, sandbox=sandbox, mcp=mcp, otel=otel), confirm=confirm, console=console)
+
+
+@mcp_app.command("serve")
+def mcp_serve(
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="The model every run_task call uses (env PICOAGENT_MODEL)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Default action format: json, code or text."),
+    max_steps: int = typer.Option(20, "--max-steps", help="Default model calls per task."),
+    max_seconds: float = typer.Option(900.0, "--max-seconds", help="Wall time per task."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go, served as resources (env PICOAGENT_RUNS_DIR)."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto, on or off (env PICOAGENT_SANDBOX)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
+) -> None:
+    """Serve picoagent over MCP (stdio): a run_task tool, and recorded runs as resources."""
+    from picoagent.server.mcp import serve_stdio
+
+    overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "actions": actions}
+    serve_stdio(_config(overrides, model=model, runs_dir=runs_dir, sandbox=sandbox, mcp=mcp, otel=otel))
 
 
 @runs_app.command("list")

@@ -1,0 +1,1 @@
+"""Interfaces that serve picoagent to other programs (the MCP server; the HTTP API)."""
