@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from picoagent.deadline import tool_timeout
 from picoagent.errors import ConfigError
-from picoagent.tools.registry import Tool, ToolRegistry
+from picoagent.tools.registry import Tool, ToolRegistry, parse_docstring
 
 # Seconds the server gets to end after its session closes.
 SHUTDOWN_S = 5.0
@@ -187,6 +187,8 @@ def tool_function(connection: McpConnection, mcp_tool: Any) -> Callable[..., str
     properties: dict[str, Any] = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     name = _identifier(mcp_tool.name)
+    # Servers written in Python often describe their arguments in the description's Args section.
+    description, documented = parse_docstring(mcp_tool.description or "")
     parameters, arg_lines, wire_names = [], [], {}
     for wire_name in sorted(properties, key=lambda p: p not in required):  # required first, as Python wants
         prop = properties[wire_name] if isinstance(properties[wire_name], dict) else {}
@@ -197,15 +199,15 @@ def tool_function(connection: McpConnection, mcp_tool: Any) -> Callable[..., str
         if wire_name not in required:
             annotation, default = annotation | None, None
         parameters.append(inspect.Parameter(python_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation))
-        arg_lines.append(f"    {python_name}: {_one_line(prop.get('description') or prop.get('title') or wire_name.replace('_', ' '))}")
-    description = (mcp_tool.description or "").strip() or f"The {mcp_tool.name} tool of the MCP server {connection.spec}."
+        text = prop.get("description") or documented.get(wire_name) or prop.get("title") or wire_name.replace("_", " ")
+        arg_lines.append(f"    {python_name}: {_one_line(text)}")
+    description = description or f"The {mcp_tool.name} tool of the MCP server {connection.spec}."
 
     def call(**kwargs: Any) -> str:
         arguments = {wire_names[key]: value for key, value in kwargs.items() if value is not None or wire_names[key] in required}
         return connection.call(mcp_tool.name, arguments)
 
     call.__name__ = call.__qualname__ = name
-    # The server's description may carry its own Args section: ours comes last and wins.
     call.__doc__ = description + ("\n\nArgs:\n" + "\n".join(arg_lines) if arg_lines else "")
     call.__signature__ = inspect.Signature(parameters, return_annotation=str)  # type: ignore[attr-defined]
     call.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": str}
