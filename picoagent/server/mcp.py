@@ -30,6 +30,7 @@ INSTRUCTIONS = (
 def build_server(config: Config) -> Any:
     try:
         from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
         from mcp.server.mcpserver.resources import FileResource
     except ImportError:
         raise ConfigError("picoagent mcp serve needs the mcp package: pip install 'picoagent[mcp]'") from None
@@ -48,7 +49,7 @@ def build_server(config: Config) -> Any:
 
     def add_run_resource(run_id: str, task: str) -> None:
         trace = Path(config.runs_dir).resolve() / run_id / TRACE_NAME
-        server.add_resource(FileResource(uri=f"{RUNS_URI}/{run_id}", name=run_id, description=task[:200], path=trace, mime_type="application/jsonl"))
+        server.add_resource(FileResource(uri=f"{RUNS_URI}/{run_id}", name=run_id, description=task[:200], path=trace, mime_type="application/jsonl", encoding="utf-8"))
 
     @server.tool()
     def run_task(task: str, max_steps: int | None = None, actions: str | None = None) -> dict[str, Any]:
@@ -67,8 +68,8 @@ def build_server(config: Config) -> Any:
         try:
             run_config = config.model_validate({**config.model_dump(), **overrides})
             result = run_agent(task, run_config, model=model())
-        except (PicoagentError, ValueError) as exc:  # reported to the client as a tool error
-            raise ValueError(str(exc).splitlines()[0]) from None
+        except (PicoagentError, ValueError) as exc:  # bad input: one line the client sees as a tool error
+            raise ToolError(str(exc).splitlines()[0]) from None
         if result.run_id:
             add_run_resource(result.run_id, task)
         return result.to_dict()
