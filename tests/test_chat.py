@@ -110,3 +110,30 @@ def test_a_bad_option_is_one_line(tmp_path: Path, runs_dir: Path) -> None:
     assert chat.exitstatus == 2
     assert "unknown model spec 'gpt5'" in chat.before and "Traceback" not in chat.before
     assert list_runs(runs_dir) == []
+
+
+@pytest.mark.slow
+def test_the_embedded_model_streams_and_hears_a_refusal(tmp_path: Path, runs_dir: Path) -> None:
+    """Gemma 3 270M through two turns: its tokens stream, the first command is refused, later ones run."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "notes.txt").write_text("alpha beta\ngamma\ndelta epsilon zeta\n")
+    chat = spawn_chat("--confirm", "--model", "local", "--workspace", str(workspace), "--max-steps", "2", "--sandbox", "off", runs_dir=runs_dir, timeout=400)
+    answers = iter(["n"])  # refuse the first command, then approve
+    for task in ("How many lines does notes.txt have?", "Now count the words in notes.txt."):
+        chat.expect_exact("> ")
+        chat.sendline(task)
+        while chat.expect([CHOICES, r"steps, [\d.]+s, run "]) == 0:
+            assert '"thought"' in chat.before  # the action streamed before it was shown for approval
+            chat.sendline(next(answers, "y"))
+    chat.expect_exact("> ")
+    chat.sendeof()
+    chat.expect(pexpect.EOF)
+    chat.close()
+    assert chat.exitstatus == 0
+    first, second = traces(runs_dir)
+    observations = [event["observation"]["text"] for event in first + second if event["type"] == "step" and "observation" in event]
+    shell_steps = [event for event in first + second if event["type"] == "step" and (event.get("action") or {}).get("tool") == "shell"]
+    assert shell_steps, "the model ran no command in either turn"
+    assert shell_steps[0]["observation"]["text"].startswith("The user refused")
+    assert second[0]["follows"] == first[-1]["result"]["run_id"] and len(observations) >= 1

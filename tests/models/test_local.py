@@ -146,3 +146,14 @@ def test_an_embedded_run_with_a_tiny_time_limit_ends_on_time_with_a_complete_tra
     events = read_events(Path(result.trace_path))
     assert events[-1]["type"] == "run_end" and events[-1]["result"]["status"] == "timeout"
     assert events[-2]["type"] == "step" and events[-2]["cut_off"] is True
+
+
+@pytest.mark.parametrize("constrained", [False, True], ids=["free", "constrained"])
+def test_streamed_text_is_the_completion_token_by_token(local_model, tmp_path: Path, constrained: bool) -> None:
+    registry = ToolRegistry(builtin_tools(tmp_path))
+    constraint = JsonFormat(registry).constraint() if constrained else None
+    messages = [{"role": "user", "content": "Count the lines of notes.txt."}]
+    pieces: list[str] = []
+    streamed = local_model.complete(messages, constraint=constraint, max_tokens=40, on_text=pieces.append)
+    plain = local_model.complete(messages, constraint=constraint, max_tokens=40)
+    assert len(pieces) > 5 and "".join(pieces) == streamed.text == plain.text

@@ -193,3 +193,13 @@ def test_a_run_over_a_slow_server_ends_on_time_with_a_complete_trace(slow_chat_s
     events = read_events(Path(result.trace_path))
     assert [e["type"] for e in events][-2:] == ["step", "run_end"]
     assert events[-2]["cut_off"] is True
+
+
+@pytest.mark.slow
+def test_a_streamed_completion_from_a_real_llama_cpp_server(llama_server: str) -> None:
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    messages = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Name three colours."}]
+    pieces: list[str] = []
+    streamed = model.complete(messages, max_tokens=24, on_text=pieces.append)
+    assert len(pieces) > 3 and "".join(pieces) == streamed.text == model.complete(messages, max_tokens=24).text
+    assert streamed.usage.completion_tokens > 0 and streamed.finish_reason in ("stop", "length")
