@@ -18,6 +18,7 @@ from picoagent.models.base import (
     Completion,
     ContextOverflowError,
     Model,
+    TextSink,
     Usage,
 )
 from picoagent.safetext import clean_text
@@ -103,7 +104,7 @@ class Agent:
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
         examples: Sequence[Example] = (),
         executor: Executor | None = None,
-        on_text: Callable[[str], None] | None = None,
+        on_text: TextSink | None = None,
     ):
         self.model = model
         self.format = action_format
