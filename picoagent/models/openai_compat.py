@@ -174,7 +174,7 @@ class OpenAIModel:
     def _read_stream(self, stream: Any, on_text: TextSink, deadline: Deadline, started: float) -> Completion:
         """A streamed reply, passing each piece of text on; cut off at the deadline with what came."""
         pieces: list[str] = []
-        usage, finish_reason, first_at = Usage(), None, None
+        usage, finish_reason, first_at = None, None, None
         try:
             for chunk in stream:
                 choices = getattr(chunk, "choices", None) or []
@@ -197,6 +197,8 @@ class OpenAIModel:
             raise ModelError(f"server at {self.base_url} broke off a streamed reply: {_short(exc)}") from None
         finally:
             stream.close()
+        if usage is None:  # a server that ignores stream_options (llama-cpp-python's): a chunk is about a token
+            usage = Usage(completion_tokens=len(pieces))
         ended = time.perf_counter()
         first_at = first_at or ended
         timings = Timings(total_s=ended - started, prompt_s=first_at - started, generation_s=ended - first_at)
