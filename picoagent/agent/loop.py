@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from picoagent.actions.base import ActionFormat, ActionParseError
+from picoagent.actions.base import ActionFormat, ActionParseError, Executor
 from picoagent.config import Config
 from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
@@ -18,6 +18,7 @@ from picoagent.models.base import (
     Completion,
     ContextOverflowError,
     Model,
+    TextSink,
     Usage,
 )
 from picoagent.safetext import clean_text
@@ -102,6 +103,8 @@ class Agent:
         recorder: Recorder | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
         examples: Sequence[Example] = (),
+        executor: Executor | None = None,
+        on_text: TextSink | None = None,
     ):
         self.model = model
         self.format = action_format
@@ -110,6 +113,13 @@ class Agent:
         self.on_event = on_event
         # Worked examples shown before the task (picoagent/memory/examples.py).
         self.examples = list(examples)
+        # An executor the caller owns and keeps across runs (chat: one kernel for every turn);
+        # by default each run gets a fresh one from the format and closes it.
+        self.executor = executor
+        # Receives the model's text as it is generated, where the backend can stream.
+        self.on_text = on_text
+        # The transcript of the last run, which a follow-up task continues (Context.follow_up).
+        self.context: Context | None = None
 
     def _emit(self, kind: str, **data: Any) -> None:
         if self.recorder is not None:
@@ -132,7 +142,9 @@ class Agent:
         if not context.fits(state.last_prompt_tokens, self.config.step_max_tokens):
             self._condense(context)
         constraint = self.format.constraint(finish=state.last_call is not None)
-        limits = {"constraint": constraint, "max_tokens": self.config.step_max_tokens, "deadline": state.deadline}
+        limits: dict[str, Any] = {"constraint": constraint, "max_tokens": self.config.step_max_tokens, "deadline": state.deadline}
+        if self.on_text is not None:  # only then: a Model without streaming need not know the keyword
+            limits["on_text"] = self.on_text
         try:
             completion = self.model.complete(context.messages, **limits)
         except ContextOverflowError:
@@ -150,16 +162,21 @@ class Agent:
             self._emit("context_condensed", rewritten=rewritten)
         return bool(rewritten)
 
-    def run(self, task: str, *, deadline: Deadline | None = None) -> Result:
+    def run(self, task: str, *, deadline: Deadline | None = None, previous: Context | None = None) -> Result:
         """Run `task` to its end. `deadline` (default: Config.max_wall_s from now) bounds the run,
-        its model calls and its tools; cancelling it from another thread ends the run as a timeout."""
+        its model calls and its tools; cancelling it from another thread ends the run as a timeout.
+        `previous`, an earlier run's transcript, makes `task` a follow-up in the same conversation."""
         state = _RunState(started=time.monotonic(), deadline=deadline or Deadline(self.config.max_wall_s))
-        context = Context(
-            self.format.instructions(),
-            task,
-            budget_tokens=int(self.config.context_tokens * self.config.context_fill),
-            examples=demonstration(self.examples, self.format),
-        )
+        if previous is not None:
+            context = previous.follow_up(task)
+        else:
+            context = Context(
+                self.format.instructions(),
+                task,
+                budget_tokens=int(self.config.context_tokens * self.config.context_fill),
+                examples=demonstration(self.examples, self.format),
+            )
+        self.context = context
         self._emit(
             "run_start",
             task=task,
@@ -168,7 +185,7 @@ class Agent:
             examples=[example.task for example in self.examples],
             config=self.config.model_dump(mode="json"),
         )
-        executor = self.format.executor()
+        executor = self.executor or self.format.executor()
 
         def finish(status: Status, answer: str | None = None, error: str | None = None) -> Result:
             result = Result(
@@ -280,6 +297,7 @@ class Agent:
                 context.append("user", shown)
                 emit_step()
         finally:
-            executor.close()
+            if executor is not self.executor:
+                executor.close()
             if self.recorder is not None:
                 self.recorder.close()

@@ -26,6 +26,19 @@ class Context:
         self._condensed: set[int] = set()
         self._recorded = 0  # messages already written to the trace
 
+    def follow_up(self, task: str) -> Context:
+        """This conversation continued with a new task (picoagent chat): the whole transcript so
+        far, then the task. The next prompt extends the last one, so a KV or prefix cache is
+        reused; the follow-up's trace records the whole prompt again, so each run stands alone."""
+        continued = Context.__new__(Context)
+        continued.messages = [*self.messages, {"role": "user", "content": clean_text(task)}]
+        continued._first_step = self._first_step
+        continued.budget_tokens = self.budget_tokens
+        continued.keep_recent = self.keep_recent
+        continued._condensed = {*self._condensed, len(self.messages)}  # the new task is never condensed
+        continued._recorded = 0
+        return continued
+
     def append(self, role: str, content: str) -> None:
         # Whatever a tool returned, the prompt must be valid Unicode to be tokenized or sent.
         self.messages.append({"role": role, "content": clean_text(content)})  # type: ignore[typeddict-item]

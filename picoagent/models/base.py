@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 from picoagent.deadline import Deadline
@@ -81,10 +82,18 @@ class Constraint:
     grammar: str | None = None
 
 
+# Receives each piece of a reply's text as it is generated (`on_text`).
+TextSink = Callable[[str], None]
+
+
 @runtime_checkable
 class Model(Protocol):
     """`complete` returns by `deadline` (None: no deadline), with finish_reason DEADLINE_REACHED
-    if it had to stop there: a backend checks it between tokens, or makes it the request timeout."""
+    if it had to stop there: a backend checks it between tokens, or makes it the request timeout.
+
+    A backend that can stream also takes `on_text` and calls it with each piece of text as it
+    is generated (the embedded model, the OpenAI API, the scripted model); the completion's
+    text is the same either way. Callers pass it only when they listen (picoagent chat)."""
 
     name: str
 

@@ -18,6 +18,7 @@ from picoagent.models.base import (
     Constraint,
     ContextOverflowError,
     Message,
+    TextSink,
     Timings,
     Usage,
 )
@@ -188,7 +189,7 @@ class LocalModel:
         return True
 
     def _generate_free(
-        self, tokens: list[int], cached: int, max_tokens: int, stop: list[str], deadline: Deadline
+        self, tokens: list[int], cached: int, max_tokens: int, stop: list[str], deadline: Deadline, on_text: TextSink | None
     ) -> tuple[float | None, list[str], str | None]:
         # All but the last prompt token first, where the deadline can stop it; llama-cpp-python
         # then finds them cached and evaluates only the last one before generating.
@@ -201,6 +202,8 @@ class LocalModel:
                 first_token_at = first_token_at or time.perf_counter()
                 choice = chunk["choices"][0]
                 pieces.append(choice["text"])
+                if on_text is not None and choice["text"]:
+                    on_text(choice["text"])
                 finish_reason = choice.get("finish_reason") or finish_reason
                 if finish_reason is None and deadline.expired():
                     finish_reason = DEADLINE_REACHED
@@ -210,9 +213,11 @@ class LocalModel:
         return first_token_at, pieces, finish_reason
 
     def _generate_constrained(
-        self, tokens: list[int], cached: int, gbnf: str, max_tokens: int, deadline: Deadline
+        self, tokens: list[int], cached: int, gbnf: str, max_tokens: int, deadline: Deadline, on_text: TextSink | None
     ) -> tuple[float | None, list[str], str | None]:
         """Greedy generation through GrammarDecoder; keeps llama-cpp-python's cache bookkeeping valid."""
+        import codecs
+
         import llama_cpp
         import numpy as np
 
@@ -226,6 +231,8 @@ class LocalModel:
             first_token_at = time.perf_counter()
             generated: list[int] = []
             finish_reason = "length"
+            # A token can end inside a UTF-8 character: streamed text is decoded across tokens.
+            stream = codecs.getincrementaldecoder("utf-8")(errors="replace")
             for _ in range(max_tokens):
                 if deadline.expired():
                     finish_reason = DEADLINE_REACHED
@@ -237,6 +244,8 @@ class LocalModel:
                     break
                 decoder.accept(token)
                 generated.append(token)
+                if on_text is not None and (piece := stream.decode(llm.detokenize([token]))):
+                    on_text(piece)
                 llm.eval([token])
         finally:
             decoder.close()
@@ -250,6 +259,7 @@ class LocalModel:
         stop: list[str] | None = None,
         max_tokens: int = 512,
         deadline: Deadline | None = None,
+        on_text: TextSink | None = None,
     ) -> Completion:
         tokens, template_stop = self.render(messages)
         if len(tokens) + max_tokens > self.n_ctx:
@@ -272,9 +282,9 @@ class LocalModel:
                 started = time.perf_counter()
                 if gbnf is None:
                     stops = [*template_stop, *(stop or [])]
-                    first_token_at, pieces, finish_reason = self._generate_free(tokens, cached, max_tokens, stops, deadline)
+                    first_token_at, pieces, finish_reason = self._generate_free(tokens, cached, max_tokens, stops, deadline, on_text)
                 else:
-                    first_token_at, pieces, finish_reason = self._generate_constrained(tokens, cached, gbnf, max_tokens, deadline)
+                    first_token_at, pieces, finish_reason = self._generate_constrained(tokens, cached, gbnf, max_tokens, deadline, on_text)
             finally:
                 self._lock.release()
         ended = time.perf_counter()

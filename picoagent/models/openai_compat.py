@@ -6,6 +6,7 @@ import os
 import time
 from typing import Any
 
+import httpx
 import openai
 
 from picoagent.deadline import Deadline
@@ -15,6 +16,7 @@ from picoagent.models.base import (
     Completion,
     Constraint,
     Message,
+    TextSink,
     Timings,
     Usage,
 )
@@ -111,6 +113,7 @@ class OpenAIModel:
         stop: list[str] | None = None,
         max_tokens: int = 512,
         deadline: Deadline | None = None,
+        on_text: TextSink | None = None,
     ) -> Completion:
         deadline = deadline or Deadline()
         schema = constraint.schema if constraint is not None else None
@@ -124,6 +127,8 @@ class OpenAIModel:
             }
             if stop:
                 request["stop"] = stop
+            if on_text is not None:  # usage comes in the last chunk
+                request.update(stream=True, stream_options={"include_usage": True})
             constrained = _constraint_fields(style, schema) if schema else {}
             request.update(constrained)
             started = time.perf_counter()
@@ -146,6 +151,8 @@ class OpenAIModel:
                 raise ModelError(f"cannot reach the OpenAI-compatible server at {self.base_url}: {_short(exc.__cause__ or exc)}") from None
             except ValueError as exc:  # a body sent as JSON that is not
                 raise ModelError(f"server at {self.base_url} sent a reply that is not a chat completion: {_short(exc)}") from None
+        if response is not None and on_text is not None:
+            return self._read_stream(response, on_text, deadline, started)
         elapsed = time.perf_counter() - started
         if response is None:
             return Completion(text="", timings=Timings(total_s=elapsed), finish_reason=DEADLINE_REACHED)
@@ -168,6 +175,39 @@ class OpenAIModel:
             timings=Timings(total_s=elapsed),
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
+
+    def _read_stream(self, stream: Any, on_text: TextSink, deadline: Deadline, started: float) -> Completion:
+        """A streamed reply, passing each piece of text on; cut off at the deadline with what came."""
+        pieces: list[str] = []
+        usage, finish_reason, first_at = None, None, None
+        try:
+            for chunk in stream:
+                choices = getattr(chunk, "choices", None) or []
+                delta = getattr(choices[0], "delta", None) if choices else None
+                piece = getattr(delta, "content", None)
+                if isinstance(piece, str) and piece:
+                    first_at = first_at or time.perf_counter()
+                    pieces.append(piece)
+                    on_text(piece)
+                if choices and isinstance(getattr(choices[0], "finish_reason", None), str):
+                    finish_reason = choices[0].finish_reason
+                if getattr(chunk, "usage", None) is not None:
+                    usage = Usage(prompt_tokens=_count(chunk, "prompt_tokens"), completion_tokens=_count(chunk, "completion_tokens"))
+                if finish_reason is None and deadline.expired():
+                    finish_reason = DEADLINE_REACHED
+                    break
+        except (openai.APITimeoutError, httpx.TimeoutException):  # a read timeout is the deadline
+            finish_reason = DEADLINE_REACHED
+        except (openai.APIError, ValueError) as exc:
+            raise ModelError(f"server at {self.base_url} broke off a streamed reply: {_short(exc)}") from None
+        finally:
+            stream.close()
+        if usage is None:  # a server that ignores stream_options (llama-cpp-python's): a chunk is about a token
+            usage = Usage(completion_tokens=len(pieces))
+        ended = time.perf_counter()
+        first_at = first_at or ended
+        timings = Timings(total_s=ended - started, prompt_s=first_at - started, generation_s=ended - first_at)
+        return Completion(text="".join(pieces), usage=usage, timings=timings, finish_reason=finish_reason)
 
     def _create(self, request: dict[str, Any], deadline: Deadline) -> Any | None:
         """The server's response, retrying transient errors within the deadline; None when the

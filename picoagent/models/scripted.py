@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from picoagent.models.base import (
     Completion,
     Constraint,
     Message,
+    TextSink,
     Timings,
     Usage,
 )
@@ -59,6 +61,7 @@ class ScriptedModel:
         stop: list[str] | None = None,
         max_tokens: int = 512,
         deadline: Deadline | None = None,
+        on_text: TextSink | None = None,
     ) -> Completion:
         started = time.perf_counter()
         self.calls.append(list(messages))
@@ -71,5 +74,8 @@ class ScriptedModel:
             usage = Usage(prompt_tokens=prompt_words)
             return Completion(text="", usage=usage, timings=Timings(total_s=time.perf_counter() - started), finish_reason=DEADLINE_REACHED)
         text = self.outputs[index]
+        if on_text is not None:  # word by word, as a backend streams tokens
+            for piece in re.findall(r"\s*\S+|\s+", text):
+                on_text(piece)
         usage = Usage(prompt_tokens=prompt_words, completion_tokens=len(text.split()))
         return Completion(text=text, usage=usage, timings=Timings(total_s=time.perf_counter() - started), finish_reason="stop")

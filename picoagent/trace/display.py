@@ -61,6 +61,10 @@ class EventPrinter:
         else:
             args = json.dumps(action.get("args", {}), ensure_ascii=False)
             self.console.print(f"[bold magenta]{escape(action['tool'])}[/bold magenta] {escape(_clip(args, 600))}")
+        self.print_observation(step)
+
+    def print_observation(self, step: dict[str, Any]) -> None:
+        """What the step's action produced, or why it produced nothing."""
         observation = step.get("observation")
         if observation:
             style = "red" if observation.get("is_error") else "green"

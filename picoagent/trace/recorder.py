@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,19 +32,26 @@ class Recorder:
         self._file: TextIO | None = self.path.open("a", encoding="utf-8")
         # Whether the run itself began: `runs list` shows a run from its run_start event on.
         self.started = False
+        # Called with each event once it is written (OpenTelemetry spans, picoagent/trace/otel.py).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def event(self, kind: str, **data: Any) -> None:
         if self._file is None:
             return
         self.started = self.started or kind == "run_start"
-        self._file.write(_json_line({"type": kind, "time": time.time(), **data}) + "\n")
+        event = {"type": kind, "time": time.time(), **data}
+        self._file.write(_json_line(event) + "\n")
         self._file.flush()
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # telemetry that fails must not end the run it observes
+                pass
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
-
 
     def discard(self) -> None:
         """Remove the run's directory, for a run that never started; files anyone else put there stay."""

@@ -55,3 +55,28 @@ def test_the_shipped_adapter_was_trained_on_the_shipped_base() -> None:
     reader = gguf.GGUFReader(str(DEFAULT_ADAPTER))
     assert reader.fields["general.type"].contents() == "adapter"
     assert reader.fields["picoagent.base_sha256"].contents() == package.EXPECTED_SHA256
+
+
+def test_a_follow_up_continues_the_transcript_in_the_same_workspace(config: Config) -> None:
+    from picoagent.agent.session import Session
+
+    model = ScriptedModel([action("write_file", path="a.txt", content="1"), action("final_answer", answer="wrote a.txt"), action("read_file", path="a.txt"), action("final_answer", answer="1")])
+    with Session(config.model_copy(update={"sandbox": "off"}), model=model) as session:
+        first = session.run("write a.txt")
+        second = session.run("now read it")
+    assert first.ok and second.ok and second.answer == "1" and first.run_id != second.run_id
+    # The follow-up's first prompt is the first run's last prompt, its reply, then the new task.
+    assert model.calls[2][: len(model.calls[1])] == model.calls[1]
+    assert model.calls[2][len(model.calls[1])]["content"] == action("final_answer", answer="wrote a.txt")
+    assert model.calls[2][-1] == {"role": "user", "content": "now read it"}
+    assert read_events(second.trace_path)[0]["follows"] == first.run_id
+
+
+@pytest.mark.slow
+def test_code_mode_follow_ups_share_one_kernel(config: Config) -> None:
+    from picoagent.agent.session import Session
+
+    model = ScriptedModel(["```python\ntotal = 41\nfinal_answer('set')\n```", "```python\nfinal_answer(str(total + 1))\n```"])
+    with Session(config.model_copy(update={"actions": "code", "sandbox": "off"}), model=model) as session:
+        assert session.run("set total").answer == "set"
+        assert session.run("add one to it").answer == "42"

@@ -166,3 +166,14 @@ def test_the_default_model_looks_counts_and_stops_by_itself_without_worked_examp
     assert result.last_call is None, "it answered on its own, not in a forced last call"
     commands = [e["action"]["args"].get("command", "") for e in read_events(Path(result.trace_path)) if e["type"] == "step" and e.get("action")]
     assert any("pantry.txt" in command for command in commands), "it ran a command on the file"
+
+
+@pytest.mark.parametrize("constrained", [False, True], ids=["free", "constrained"])
+def test_streamed_text_is_the_completion_token_by_token(local_model, tmp_path: Path, constrained: bool) -> None:
+    registry = ToolRegistry(builtin_tools(tmp_path))
+    constraint = JsonFormat(registry).constraint() if constrained else None
+    messages = [{"role": "user", "content": "Count the lines of notes.txt."}]
+    pieces: list[str] = []
+    streamed = local_model.complete(messages, constraint=constraint, max_tokens=40, on_text=pieces.append)
+    plain = local_model.complete(messages, constraint=constraint, max_tokens=40)
+    assert len(pieces) > 5 and "".join(pieces) == streamed.text == plain.text

@@ -204,3 +204,13 @@ def test_a_read_timeout_says_the_server_did_not_answer_in_time(slow_chat_server:
     message = str(raised.value)
     assert f"the server at {slow_chat_server} sent no reply within the read timeout of 0.3s" in message
     assert "--api-timeout" in message and "cannot reach" not in message
+
+
+@pytest.mark.slow
+def test_a_streamed_completion_from_a_real_llama_cpp_server(llama_server: str) -> None:
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    messages = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Name three colours."}]
+    pieces: list[str] = []
+    streamed = model.complete(messages, max_tokens=24, on_text=pieces.append)
+    assert len(pieces) > 3 and "".join(pieces) == streamed.text == model.complete(messages, max_tokens=24).text
+    assert streamed.usage.completion_tokens > 0 and streamed.finish_reason in ("stop", "length")
