@@ -37,7 +37,8 @@ def run(
     task: str = typer.Argument(..., help="What the agent should do."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show each step live."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
-    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model) or text (ReAct)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model), text (ReAct), plan (a plan step, then a caller writes the arguments) or dag (parallel tool calls)."),
+    caller_model: Optional[str] = typer.Option(None, "--caller-model", help="With --actions plan: the model that writes each step's arguments (default: the run's model)."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Working directory for the agent (default: a fresh one per run)."),
     max_steps: int = typer.Option(20, "--max-steps", help="Stop after this many model calls."),
     max_seconds: float = typer.Option(900.0, "--max-seconds", help="Stop after this much wall time."),
@@ -55,6 +56,8 @@ def run(
         overrides = {"max_steps": max_steps, "max_wall_s": max_seconds, "context_tokens": context_tokens, "workspace": workspace, "actions": actions, "examples": examples, "toolsets": [name for item in tools for name in item.split(",") if name]}
         if model:
             overrides["model"] = model
+        if caller_model:
+            overrides["caller_model"] = caller_model
         if runs_dir:
             overrides["runs_dir"] = runs_dir
         if sandbox:

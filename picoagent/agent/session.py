@@ -82,7 +82,7 @@ def run_task(
         registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(
-            config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox
+            config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox, model=model
         )
         recorder.event("workspace", path=str(workspace), tools=registry.names, sandbox=sandbox.mode, isolation=sandbox.description)
         if on_event is not None:  # once the run is set up, so a setup error stays the only line
