@@ -26,6 +26,7 @@ from picoagent.actions.jsonparse import first_json_object
 from picoagent.config import Config
 from picoagent.deadline import Deadline, applied
 from picoagent.exec.limits import truncate_middle
+from picoagent.exec.shell import reports_failure
 from picoagent.models.base import Constraint
 from picoagent.observation import Observation
 from picoagent.tools.registry import Tool, ToolRegistry, format_validation_error
@@ -116,6 +117,11 @@ def substitute(value: Any, results: dict[int, str], allowed: set[int]) -> Any:
     if isinstance(value, dict):
         return {key: substitute(item, results, allowed) for key, item in value.items()}
     return value
+
+
+def _failed(observation: Observation) -> bool:
+    """A result a later call must not build on: a tool error, or a shell command that did not succeed."""
+    return observation.is_error or reports_failure(observation.text)
 
 
 class DagFormat:
@@ -240,7 +246,7 @@ class DagExecutor:
                 for call_id in [item for item in pending if waits[item] <= observations.keys()]:
                     call = pending.pop(call_id)
                     records[call_id] = {"id": call_id, "tool": call.tool, "after": call.after}
-                    failed = sorted(item for item in waits[call_id] if observations[item].is_error)
+                    failed = sorted(item for item in waits[call_id] if _failed(observations[item]))
                     if failed:
                         text = f"skipped: call {failed[0]} failed"
                         observations[call_id] = Observation(text=text, is_error=True)
@@ -272,7 +278,7 @@ class DagExecutor:
             observation, record = observations[call.id], records[call.id]
             body = truncate_middle(observation.text, share)
             timing = "" if record.get("skipped") else f" ({record['start_s']:.2f}-{record['end_s']:.2f}s)"
-            mark = " error" if observation.is_error else ""
+            mark = " error" if _failed(observation) else ""
             sections.append(f"[{call.id}] {call.tool}{mark}{timing}:\n{body}")
             keys.append(f"[{call.id}] {call.tool}{mark}:\n{body}")
         answers = [observations[call.id].final_answer for call in plan.calls if observations[call.id].final_answer is not None]
