@@ -155,3 +155,25 @@ def test_the_schema_bounds_calls_and_the_finish_schema_allows_one_answer(tmp_pat
     parsed = dag_format.parse('Plan: {"thought": "t", "calls": [{"id": 1, "tool": "shell", "args": {"command": "ls"}, "after": [2, 2]}]}')
     assert parsed == DagPlan("t", [DagCall(1, "shell", {"command": "ls"}, [2])])
     assert plan_problem(parsed, dag_format.registry, 5) == "Call 1 waits for call 2, which is not in the plan. Ids in the plan: 1."
+
+
+STATUSES = {"answered", "max_steps", "stuck", "invalid_output", "max_tokens", "timeout"}
+
+
+@pytest.mark.slow
+def test_a_dag_run_on_the_embedded_model_ends_with_a_status(dag_config: Config, local_model) -> None:
+    (dag_config.workspace / "notes.txt").write_text("a\nb\nc\n")
+    result = run_task("How many lines does notes.txt have?", dag_config.model_copy(update={"max_steps": 4}), model=local_model)
+    assert result.status in STATUSES and result.steps >= 1
+    steps = [event for event in read_events(result.trace_path) if event["type"] == "step"]
+    assert any(step.get("action", {}).get("kind") == "dag" for step in steps), "the grammar makes replies valid plans"
+
+
+@pytest.mark.slow
+def test_a_dag_run_over_the_openai_api_ends_with_a_status(llama_server: str, dag_config: Config) -> None:
+    from picoagent.models.openai_compat import OpenAIModel
+
+    (dag_config.workspace / "notes.txt").write_text("a\nb\nc\n")
+    config = dag_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 3})
+    result = run_task("How many lines does notes.txt have?", config, model=OpenAIModel("gemma-3-270m", base_url=llama_server))
+    assert result.status in STATUSES and result.steps >= 1 and result.usage.prompt_tokens > 0

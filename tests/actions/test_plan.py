@@ -134,3 +134,33 @@ def test_plan_parse_errors_name_what_is_missing(tmp_path: Path) -> None:
 def test_a_caller_model_with_another_format_is_a_one_line_error(config: Config, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--caller-model .* use it with --actions plan, not json"):
         make_format("json", ToolRegistry(), workspace=tmp_path, config=config.model_copy(update={"caller_model": "scripted:x.json"}))
+
+
+STATUSES = {"answered", "max_steps", "stuck", "invalid_output", "max_tokens", "timeout"}
+
+
+@pytest.mark.slow
+def test_a_plan_run_on_the_embedded_model_ends_with_a_status_and_keeps_both_caches(plan_config: Config, local_model) -> None:
+    config = plan_config.model_copy(update={"max_steps": 4})
+    result = run_task("How many lines does notes.txt have?", config, model=local_model)
+    assert result.status in STATUSES and result.steps >= 1
+    steps = [event for event in read_events(result.trace_path) if event["type"] == "step" and "action" in event]
+    assert steps, "the grammar makes every planner reply a valid plan step"
+    callers = [call["caller"] for step in steps for call in step["observation"].get("tool_calls", []) if "caller" in call]
+    assert callers and all(caller["model"] == local_model.name for caller in callers)
+    assert local_model.sibling(n_ctx=4096) is local_model.sibling(n_ctx=4096), "one caller context, made once"
+    if len(steps) >= 2:  # the planner's transcript stayed cached while the caller ran in its own context
+        later = steps[1]["usage"]
+        assert later["prompt_tokens_evaluated"] < later["prompt_tokens"] / 2
+    if len(callers) >= 2:  # the caller's constant instructions stayed cached between its calls
+        assert callers[1]["usage"]["prompt_tokens_evaluated"] < callers[1]["usage"]["prompt_tokens"]
+
+
+@pytest.mark.slow
+def test_a_plan_run_over_the_openai_api_ends_with_a_status(llama_server: str, plan_config: Config) -> None:
+    from picoagent.models.openai_compat import OpenAIModel
+
+    config = plan_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 3})
+    result = run_task("How many lines does notes.txt have?", config, model=OpenAIModel("gemma-3-270m", base_url=llama_server))
+    assert result.status in STATUSES and result.steps >= 1 and result.usage.prompt_tokens > 0
+    assert result.error is None or "Traceback" not in result.error
