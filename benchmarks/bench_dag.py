@@ -60,7 +60,7 @@ class Task:
 def tasks(site: str) -> list[Task]:
     return [
         Task("read-4-files", "Add up the numbers in part1.txt, part2.txt, part3.txt and part4.txt.", [("read_file", {"path": name}) for name in FILES], "110"),
-        Task("fetch-3-pages", f"Which of these pages mention the word garden: {', '.join(f'{site}/{page}' for page in PAGES)}?",
+        Task("fetch-3-pages", f"Which of these pages mention the word founded: {', '.join(f'{site}/{page}' for page in PAGES)}?",
              [("fetch_url", {"url": f"{site}/{page}"}) for page in PAGES], "about.html", ("web",)),
         Task("4-slow-lookups", "Look up alpha, beta, gamma and delta in the slow registry and list the values.",
              [("slow_lookup", {"key": key}) for key in ("alpha", "beta", "gamma", "delta")], "alpha=5, beta=4, gamma=5, delta=5"),

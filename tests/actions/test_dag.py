@@ -174,6 +174,6 @@ def test_a_dag_run_over_the_openai_api_ends_with_a_status(llama_server: str, dag
     from picoagent.models.openai_compat import OpenAIModel
 
     (dag_config.workspace / "notes.txt").write_text("a\nb\nc\n")
-    config = dag_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 3})
+    config = dag_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 2, "step_max_tokens": 256})
     result = run_task("How many lines does notes.txt have?", config, model=OpenAIModel("gemma-3-270m", base_url=llama_server))
     assert result.status in STATUSES and result.steps >= 1 and result.usage.prompt_tokens > 0

@@ -160,7 +160,7 @@ def test_a_plan_run_on_the_embedded_model_ends_with_a_status_and_keeps_both_cach
 def test_a_plan_run_over_the_openai_api_ends_with_a_status(llama_server: str, plan_config: Config) -> None:
     from picoagent.models.openai_compat import OpenAIModel
 
-    config = plan_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 3})
+    config = plan_config.model_copy(update={"model": "openai:gemma-3-270m", "max_steps": 2, "step_max_tokens": 256})
     result = run_task("How many lines does notes.txt have?", config, model=OpenAIModel("gemma-3-270m", base_url=llama_server))
     assert result.status in STATUSES and result.steps >= 1 and result.usage.prompt_tokens > 0
     assert result.error is None or "Traceback" not in result.error
