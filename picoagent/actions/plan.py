@@ -151,8 +151,8 @@ class PlanFormat:
     def caller_prompt(self, step: PlanStep, tool: Tool, last_observation: str | None) -> list[Message]:
         """The caller's messages: the constant instructions first (a cached prefix), then this step."""
         parts = [f"Tool:\n{tool.prompt_text()}"]
-        examples = _caller_library(self._final_name).select(step.task, self.caller_examples, tools=[tool.name])
-        solved = [ex for ex in examples if ex.steps[0].tool == tool.name]
+        # Only pairs for this very tool are eligible: select() keeps examples whose tools are all available.
+        solved = _caller_library(self._final_name).select(step.task, self.caller_examples, tools=[tool.name])
         if solved:
             parts.append("Examples:\n" + "\n".join(f"Task: {ex.task}\nArguments: {json.dumps(ex.steps[0].args, ensure_ascii=False)}" for ex in solved))
         if last_observation:
