@@ -140,7 +140,8 @@ class LocalModel:
     def sibling(self, *, n_ctx: int) -> LocalModel:
         """The same weights (and adapter) in a second llama.cpp context with its own KV cache,
         made once and kept: a second role (the plan format's caller) then never evicts this
-        model's cached prefix, nor this model its. The weights are mmapped, so they are shared."""
+        model's cached prefix, nor this model its. It is a second load: llama.cpp repacks the
+        quantized weights for the CPU, so they take memory again (370 MB for the default model)."""
         with self._lock:
             if self._sibling is None or self._sibling.n_ctx != n_ctx:
                 self._sibling = LocalModel(self.path, adapter=self.adapter, n_ctx=n_ctx, n_batch=self.llm.n_batch, n_threads=self.llm.n_threads)
