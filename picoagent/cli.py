@@ -68,7 +68,8 @@ def run(
     task: str = typer.Argument(..., help="What the agent should do; - reads it from stdin."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show each step live."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
-    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model) or text (ReAct)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: code (Python in a kernel; default over the OpenAI API), json (default for the embedded model), text (ReAct), plan (a plan step, then a caller writes the arguments) or dag (parallel tool calls)."),
+    caller_model: Optional[str] = typer.Option(None, "--caller-model", help="With --actions plan: the model that writes each step's arguments (default: the run's model)."),
     workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Where the agent works: a folder, or 'fresh' for a new empty one per run (default: the current directory)."),
     builtins: Optional[str] = typer.Option(None, "--builtins", help="Built-in tools to give the agent, comma-separated (shell, read_file, write_file, edit_file; default all), or 'none'."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many model calls (default 20)."),
@@ -105,6 +106,7 @@ def run(
         "runs_dir": runs_dir,
         "sandbox": sandbox,
         "api_timeout_s": api_timeout,
+        "caller_model": caller_model,
         "mcp": mcp or None,
         "otel": otel or None,
     }

@@ -90,6 +90,16 @@ class Config(BaseModel):
     # Processes plus threads the kernel and its children may have (pids cgroup): stops fork bombs.
     kernel_max_processes: int = Field(default=128, ge=16)
 
+    # Planning formats (picoagent/actions/plan.py, dag.py). The model that writes a plan
+    # step's arguments in `--actions plan`; None: the run's own model (on the embedded
+    # backend, a second context on the same weights, so each keeps its own KV cache).
+    caller_model: str | None = None
+    # Invalid argument objects the caller may write for one step before the step fails.
+    caller_attempts: int = Field(default=3, ge=1, le=10)
+    # `--actions dag`: calls one reply may plan, and how many of them run at once.
+    dag_max_calls: int = Field(default=8, ge=1, le=32)
+    dag_workers: int = Field(default=4, ge=1, le=32)
+
     # Worked examples shown before the task (picoagent/memory/examples.py); None means the
     # model's best: a few for the embedded model, none over the API.
     examples: int | None = Field(default=None, ge=0, le=8)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from picoagent.models.base import Usage
+
 
 @dataclass
 class Observation:
@@ -19,6 +21,9 @@ class Observation:
     # What identifies this result when the loop looks for a repeated action with the same
     # result; the text itself unless the executor knows parts that change on every run.
     repeat_key: str | None = None
+    # Tokens of model calls the executor made to run the action (the plan format's caller):
+    # the loop counts them in the run's usage and token limit.
+    model_usage: Usage | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text, "is_error": self.is_error}
@@ -28,4 +33,6 @@ class Observation:
             data["tool_calls"] = self.tool_calls
         if self.files:
             data["files"] = self.files
+        if self.model_usage is not None:
+            data["model_usage"] = self.model_usage.to_dict()
         return data

@@ -48,6 +48,16 @@ def test_verbose_shows_each_step(tmp_path: Path, runs_dir: Path) -> None:
         assert expected in done.stdout
 
 
+def test_a_plan_run_with_another_caller_model_shows_both_live(tmp_path: Path, runs_dir: Path) -> None:
+    planner = script(tmp_path, [json.dumps({"thought": "t", "task": "Print 12345 with echo.", "tool": "shell"}), json.dumps({"thought": "t", "task": "Give the final answer: 12345", "tool": "final_answer"})])
+    caller_file = tmp_path / "caller.json"
+    caller_file.write_text(json.dumps([json.dumps({"command": "echo 12345"}), json.dumps({"answer": "12345"})]))
+    done = picoagent("run", "echo", "-v", "--actions", "plan", "--model", planner, "--caller-model", f"scripted:{caller_file}", runs_dir=runs_dir)
+    assert done.returncode == 0, done.stderr
+    for expected in ("plan: Print 12345 with echo. with shell", 'shell {"command": "echo 12345"}  caller scripted:caller.json', "answer: 12345"):
+        assert expected in done.stdout
+
+
 def test_json_output_and_nonzero_exit_without_an_answer(tmp_path: Path, runs_dir: Path) -> None:
     spec = script(tmp_path, [action("shell", command=f"echo {i}") for i in range(5)])
     done = picoagent("run", "loop", "--model", spec, "--max-steps", "2", "--json", runs_dir=runs_dir)
@@ -76,6 +86,8 @@ def test_workspace_option(tmp_path: Path, runs_dir: Path) -> None:
         (["run", "x", "--actions", "yaml", "--model", "SCRIPT"], "unknown action format 'yaml'"),
         (["run", "x", "--tools", "nope", "--model", "SCRIPT"], "unknown tool set 'nope'"),
         (["runs", "show", "no-such-run"], "no run 'no-such-run'"),
+        (["run", "x", "--caller-model", "SCRIPT", "--model", "SCRIPT"], "--caller-model writes the arguments of plan steps: use it with --actions plan, not json"),
+        (["run", "x", "--actions", "plan", "--caller-model", "gpt5", "--model", "SCRIPT"], "unknown model spec 'gpt5'"),
     ],
 )
 def test_user_errors_are_one_line_and_nonzero(tmp_path: Path, runs_dir: Path, args: list[str], message: str) -> None:

@@ -46,7 +46,51 @@ class CodeAction:
         return self.code.strip()
 
 
-Action = ToolCall | CodeAction
+@dataclass
+class PlanStep:
+    """Say what to do next and with which tool; a caller writes the arguments (plan format)."""
+
+    thought: str
+    task: str
+    tool: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "plan_step", "thought": self.thought, "task": self.task, "tool": self.tool}
+
+    def key(self) -> str:
+        return f"{self.tool}\n{self.task.strip()}"
+
+
+@dataclass
+class DagCall:
+    """One call of a DAG plan: `args` may hold `$N`, the result of call N, which it then waits for."""
+
+    id: int
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+    after: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "tool": self.tool, "args": self.args, "after": self.after}
+
+
+@dataclass
+class DagPlan:
+    """Several tool calls with dependencies; the independent ones run at once (dag format)."""
+
+    thought: str
+    calls: list[DagCall]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "dag", "thought": self.thought, "calls": [call.to_dict() for call in self.calls]}
+
+    def key(self) -> str:
+        import json
+
+        return json.dumps([call.to_dict() for call in self.calls], sort_keys=True, default=str)
+
+
+Action = ToolCall | CodeAction | PlanStep | DagPlan
 
 
 class Executor(Protocol):

@@ -273,6 +273,8 @@ class Agent:
                 exec_started = time.perf_counter()
                 observation = executor.execute(action, deadline=state.deadline)
                 step["exec_s"] = time.perf_counter() - exec_started
+                if observation.model_usage is not None:
+                    state.usage.add(observation.model_usage)
                 step["observation"] = observation.to_dict()
                 if observation.final_answer is not None:
                     emit_step()

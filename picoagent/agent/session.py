@@ -135,7 +135,7 @@ class Session:
         add_toolsets(config.toolsets, self.registry, self.workspace, config)
         add_mcp_servers(config.mcp, self.registry, timeout_s=config.mcp_timeout_s)
         self._format = make_format(
-            config.actions or default_action_format(self.model), self.registry, workspace=self.workspace, config=config, sandbox=self.sandbox.sandbox
+            config.actions or default_action_format(self.model), self.registry, workspace=self.workspace, config=config, sandbox=self.sandbox.sandbox, model=self.model
         )
         executor = self._format.executor()
         self._executor = ApprovingExecutor(executor, self.approve) if self.approve else executor

@@ -77,7 +77,7 @@ def default_out(suites: list[str], model: str, actions: str | None) -> Path:
 def run(
     suites: list[str] = typer.Argument(..., help="Built-in suite names (terminal, debug, qa, tools), suite directories or task files."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="local | local:PATH.gguf | openai:NAME | scripted:FILE.json (env PICOAGENT_MODEL)"),
-    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json, code or text (default: the model's best)."),
+    actions: Optional[str] = typer.Option(None, "--actions", "-a", help="Action format: json, code, text, plan or dag (default: the model's best)."),
     runs: int = typer.Option(1, "--runs", "-k", min=1, help="Runs per task; K > 1 gives standard errors."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Tasks at once; they share one loaded model."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Results directory; the same one again resumes (default: eval-results/SUITES-MODEL-ACTIONS)."),

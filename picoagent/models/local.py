@@ -126,6 +126,7 @@ class LocalModel:
         self.runaway_guard = True
         self._lock = threading.Lock()
         self._prefill_s_per_token = FIRST_PREFILL_S_PER_TOKEN
+        self._sibling: LocalModel | None = None
         metadata = self.llm.metadata or {}
         self._is_gemma = metadata.get("general.architecture", "").startswith("gemma")
         template = metadata.get("tokenizer.chat_template")
@@ -136,6 +137,16 @@ class LocalModel:
             eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
             bos = self.llm.detokenize([self.llm.token_bos()]).decode(errors="ignore")
             self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+    def sibling(self, *, n_ctx: int) -> LocalModel:
+        """The same weights (and adapter) in a second llama.cpp context with its own KV cache,
+        made once and kept: a second role (the plan format's caller) then never evicts this
+        model's cached prefix, nor this model its. It is a second load: llama.cpp repacks the
+        quantized weights for the CPU, so they take memory again (370 MB for the default model)."""
+        with self._lock:
+            if self._sibling is None or self._sibling.n_ctx != n_ctx:
+                self._sibling = LocalModel(self.path, adapter=self.adapter, n_ctx=n_ctx, n_batch=self.llm.n_batch, n_threads=self.llm.n_threads)
+            return self._sibling
 
     def render(self, messages: list[Message]) -> tuple[list[int], list[str]]:
         """Prompt tokens and stop strings for these messages."""

@@ -58,6 +58,10 @@ class EventPrinter:
             self.console.print(f"[italic cyan]thought:[/italic cyan] {escape(action['thought'])}")
         if action["kind"] == "code":
             self.console.print(Syntax(action["code"], "python", theme="ansi_dark", line_numbers=False))
+        elif action["kind"] == "plan_step":
+            self.print_plan_step(action, step.get("observation") or {})
+        elif action["kind"] == "dag":
+            self.print_dag(action, step.get("observation") or {})
         else:
             args = json.dumps(action.get("args", {}), ensure_ascii=False)
             self.console.print(f"[bold magenta]{escape(action['tool'])}[/bold magenta] {escape(_clip(args, 600))}")
@@ -71,6 +75,41 @@ class EventPrinter:
             self.console.print(Panel(escape(_clip(observation["text"])), title="observation", border_style=style, title_align="left"))
         elif step.get("error"):
             self.console.print(f"[red]{escape(step['error'])}[/red]")
+
+    def print_plan_step(self, action: dict[str, Any], observation: dict[str, Any]) -> None:
+        """The planner's step, then what the caller wrote for it (each try, when it needed repairs)."""
+        self.console.print(f"[bold]plan:[/bold] {escape(action['task'])} [dim]with[/dim] [bold magenta]{escape(action['tool'])}[/bold magenta]")
+        caller = next((call.get("caller") for call in observation.get("tool_calls", []) if call.get("caller")), None)
+        if caller is None:
+            return
+        replies = caller.get("replies", [])
+        for reply in replies[:-1] if "args" in caller else []:
+            self.console.print(f"[dim]caller wrote (invalid, repaired):[/dim] {escape(_clip(reply, 300))}")
+        usage = caller.get("usage") or {}
+        cost = f"{usage.get('prompt_tokens', 0)}+{usage.get('completion_tokens', 0)} tokens, {len(replies)} tries"
+        if "args" in caller:
+            args = json.dumps(caller["args"], ensure_ascii=False)
+            self.console.print(f"[bold magenta]{escape(action['tool'])}[/bold magenta] {escape(_clip(args, 600))}  [dim]caller {escape(caller.get('model', ''))}, {cost}[/dim]")
+        else:
+            self.console.print(f"[red]caller failed:[/red] {escape(caller.get('error', ''))}  [dim]{cost}[/dim]")
+
+    def print_dag(self, action: dict[str, Any], observation: dict[str, Any]) -> None:
+        """A DAG batch: each call with its dependencies and a bar of when it ran within the batch."""
+        records = {record.get("id"): record for record in observation.get("tool_calls", [])}
+        span = max((record.get("end_s") or 0.0 for record in records.values()), default=0.0) or 1.0
+        width = 24
+        for call in action.get("calls", []):
+            record = records.get(call["id"], {})
+            args = json.dumps(record.get("args", call.get("args", {})), ensure_ascii=False)
+            after = f" after {','.join(map(str, call['after']))}" if call.get("after") else ""
+            if record.get("skipped"):
+                timeline = "[yellow]skipped[/yellow]"
+            elif "start_s" in record:
+                begin, end = int(record["start_s"] / span * width), max(int(record["end_s"] / span * width), int(record["start_s"] / span * width) + 1)
+                timeline = f"[dim]|{' ' * begin}{'█' * (end - begin)}{' ' * (width - end)}|[/dim] {record['start_s']:.2f}-{record['end_s']:.2f}s"
+            else:
+                timeline = "[dim]not run[/dim]"
+            self.console.print(f"[{call['id']}] [bold magenta]{escape(call['tool'])}[/bold magenta] {escape(_clip(args, 200))}{after}  {timeline}")
 
     def print_result(self, result: dict[str, Any]) -> None:
         usage = result["usage"]

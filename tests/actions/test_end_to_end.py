@@ -70,6 +70,6 @@ def test_default_format_is_code_over_the_api_and_json_for_the_embedded_model() -
 
 def test_every_format_name_is_registered_and_unknown_ones_are_a_one_line_error(config: Config, tmp_path) -> None:
     registry = ToolRegistry()
-    assert {make_format(name, registry, workspace=tmp_path, config=config).name for name in FORMAT_NAMES} == {"json", "code", "text"}
-    with pytest.raises(ConfigError, match="unknown action format 'yaml': use one of json, code, text"):
+    assert {make_format(name, registry, workspace=tmp_path, config=config).name for name in FORMAT_NAMES} == {"json", "code", "text", "plan", "dag"}
+    with pytest.raises(ConfigError, match="unknown action format 'yaml': use one of json, code, text, plan, dag"):
         make_format("yaml", registry, workspace=tmp_path, config=config)

@@ -89,6 +89,10 @@ def test_each_format_reads_back_the_calls_it_renders(tmp_path: Path, name: str) 
         assert parsed.thought == call.thought
         assert parsed.code == "print(shell('awk -F, \\'{s+=$2} END {print s}\\' \"a b.csv\"'))"
         assert action_format.render_call(ToolCall(thought="Done.", tool="final_answer", args={"answer": "7"})).endswith("final_answer('7')\n```")
+    elif name == "plan":  # the step in words; the arguments are the caller's to write
+        assert (parsed.thought, parsed.task, parsed.tool) == (call.thought, call.thought, call.tool)
+    elif name == "dag":
+        assert [(item.id, item.tool, item.args, item.after) for item in parsed.calls] == [(1, call.tool, call.args, [])]
     else:
         assert (parsed.thought, parsed.tool, parsed.args) == (call.thought, call.tool, call.args)
 
