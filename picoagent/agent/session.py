@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from picoagent.actions import make_format
+from picoagent.agent.critic import make_critic
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
 from picoagent.deadline import Deadline
@@ -53,11 +54,13 @@ def run_task(
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
     deadline: Deadline | None = None,
     run_id: str | None = None,
+    lessons: Sequence[str] = (),
 ) -> Result:
     """Run one task end to end and return its Result; the trace goes under config.runs_dir.
 
     `deadline` replaces the one the run would make from config.max_wall_s, so that the caller
-    can cancel the run; `run_id` names the trace in advance (the eval harness records both).
+    can cancel the run; `run_id` names the trace in advance (the eval harness records both);
+    `lessons` are shown after the task (lessons from earlier failed attempts, `eval --reflect`).
     """
     if not task or not task.strip():
         raise ConfigError("the task is empty: say what the agent should do")
@@ -66,6 +69,7 @@ def run_task(
     # Only the web tool set needs the network; its browser runs outside the sandbox.
     sandbox = choose_sandbox(config.sandbox, network="web" in config.toolsets, tmp_mb=config.max_file_mb)
     model = model or load_model(config.model, n_ctx=config.context_tokens)
+    critic = make_critic(config.critic, model, n_ctx=config.context_tokens)  # before the run is recorded: a bad spec leaves none
     try:
         recorder = Recorder(config.runs_dir, run_id)
     except OSError as exc:
@@ -89,7 +93,7 @@ def run_task(
             on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
         count = default_example_count(model) if config.examples is None else config.examples
         examples = default_library().select(task, count, tools=registry.names)
-        agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples)
+        agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples, critic=critic, lessons=lessons)
         return agent.run(task.strip(), deadline=deadline)
     except PicoagentError:
         if not recorder.started:  # a bad option: no run happened, so none is listed
