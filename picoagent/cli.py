@@ -7,7 +7,7 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from pydantic import ValidationError
@@ -19,8 +19,11 @@ from picoagent.config import Config, default_runs_dir
 from picoagent.errors import PicoagentError
 from picoagent.evals.cli import eval_app
 from picoagent.train.cli import train_app
-from picoagent.trace.display import EventPrinter
+from picoagent.trace.display import EventPrinter, guess_note
 from picoagent.trace.recorder import find_trace, list_runs, read_events
+
+if TYPE_CHECKING:
+    from picoagent.agent.loop import Result
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
 runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
@@ -47,8 +50,9 @@ def run(
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run traces go (env PICOAGENT_RUNS_DIR)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
+    critic: Optional[str] = typer.Option(None, "--critic", help="Review each answer before accepting it: off (default), rules (no model), model (the run's model) or model:SPEC (env PICOAGENT_CRITIC)."),
 ) -> None:
-    """Run an agent on TASK. Exit code 0 when it ended with an answer."""
+    """Run an agent on TASK. Exit code 0: answered; 1: no answer; 2: bad input; 3: a guessed answer; 4: the critic rejected the answer."""
     from picoagent.agent.session import run_task
 
     try:
@@ -59,6 +63,8 @@ def run(
             overrides["runs_dir"] = runs_dir
         if sandbox:
             overrides["sandbox"] = sandbox
+        if critic:
+            overrides["critic"] = critic
         config = Config(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -76,10 +82,24 @@ def run(
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not verbose:
         if result.ok:
-            console.print(result.answer)
-        else:
+            console.print(result.answer, soft_wrap=True)
+        if result.guessed:
+            err_console.print(f"[yellow]guessed[/yellow]: {escape(guess_note(result.last_call))}  (run {result.run_id})", soft_wrap=True)
+        elif not result.ok:
             err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})", soft_wrap=True)
-    raise typer.Exit(0 if result.ok else 1)
+    raise typer.Exit(exit_code(result))
+
+
+# Exit codes of `picoagent run` (the README lists them); 2 is a bad option or input, 130 Ctrl-C.
+EXIT_ANSWERED, EXIT_NO_ANSWER, EXIT_GUESSED, EXIT_REJECTED = 0, 1, 3, 4
+
+
+def exit_code(result: Result) -> int:
+    if result.guessed:
+        return EXIT_GUESSED
+    if result.ok:
+        return EXIT_ANSWERED
+    return EXIT_REJECTED if result.status == "rejected" else EXIT_NO_ANSWER
 
 
 @runs_app.command("list")
