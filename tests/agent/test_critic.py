@@ -159,3 +159,34 @@ def test_a_model_critic_that_cannot_decide_lets_the_answer_stand(config: Config)
     assert result.status == "answered" and result.review is None
     review = next(event["review"] for event in read_events(result.trace_path) if event["type"] == "step")
     assert review["accept"] is None and "no valid reply" in review["error"]
+
+
+TASK_ON_FILES = "How many lines does notes.txt have? Answer with the number only."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("critic", ["rules", "model"])
+def test_the_embedded_model_with_a_critic_ends_with_a_status(config: Config, local_model, critic: str) -> None:
+    (config.workspace / "notes.txt").write_text("one\ntwo\nthree\n")
+    config = config.model_copy(update={"critic": critic, "max_steps": 4, "sandbox": "off"})
+    result = run_task(TASK_ON_FILES, config, model=local_model)
+    assert result.status in {"answered", "rejected", "max_steps", "stuck", "invalid_output"}, result.error
+    reviews = [event["review"] for event in read_events(result.trace_path) if event["type"] == "step" and "review" in event]
+    if result.status in {"answered", "rejected"}:
+        assert reviews and reviews[-1]["critic"].startswith(critic)
+    assert len(reviews) <= config.critic_max_reviews
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("critic", ["rules", "model"])
+def test_a_critic_over_the_server_ends_with_a_status(config: Config, llama_server: str, critic: str) -> None:
+    from picoagent.models.openai_compat import OpenAIModel
+
+    (config.workspace / "notes.txt").write_text("one\ntwo\nthree\n")
+    config = config.model_copy(update={"critic": critic, "max_steps": 3, "actions": "json", "sandbox": "off"})
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    result = run_task(TASK_ON_FILES, config, model=model)
+    assert result.status in {"answered", "rejected", "max_steps", "stuck", "invalid_output"}, result.error
+    reviews = [event["review"] for event in read_events(result.trace_path) if event["type"] == "step" and "review" in event]
+    if critic == "model" and reviews:
+        assert all(review["accept"] is not None for review in reviews), "the server enforces the verdict's schema"
