@@ -46,9 +46,10 @@ eval_app = typer.Typer(
 )
 
 
-def default_out(suites: list[str], model: str, actions: str | None) -> Path:
+def default_out(suites: list[str], model: str, actions: str | None, critic: str = "off", reflect: bool = False) -> Path:
     names = "+".join(Path(s).name or s for s in suites)
-    slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{names}-{model}-{actions or 'default'}")
+    extras = ("" if critic == "off" else f"-critic-{critic}") + ("-reflect" if reflect else "")
+    slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{names}-{model}-{actions or 'default'}{extras}")
     return Path("eval-results") / slug
 
 
@@ -66,6 +67,8 @@ def run(
     examples: Optional[int] = typer.Option(None, "--examples", min=0, max=8, help="Worked examples shown before each task (default: 2 for the embedded model, 0 over the API)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Model spec for LLM-judge checks; off by default (judge checks then fail as skipped)."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="auto (default: bubblewrap wherever it works), on (or fail) or off (env PICOAGENT_SANDBOX)."),
+    critic: Optional[str] = typer.Option(None, "--critic", help="Review each answer: off (default), rules, model or model:SPEC (env PICOAGENT_CRITIC)."),
+    reflect: bool = typer.Option(False, "--reflect", help="After a failed run the model writes a lesson; the task's next run sees it (use with --runs K)."),
 ) -> None:
     """Run every task of the suites K times; results are appended as they finish."""
     from picoagent.actions import FORMAT_NAMES
@@ -80,7 +83,7 @@ def run(
     from picoagent.models import load_model
 
     try:
-        config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}))
+        config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}), **({"critic": critic} if critic else {}))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
@@ -91,8 +94,8 @@ def run(
     if workers > 1 and config.model.startswith("scripted"):
         raise ConfigError("a scripted model replays one stream of outputs: use --workers 1 with it")
     task_list = load_tasks(suites, tasks or None)
-    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox)
-    out = out or default_out(suites, config.model, actions)
+    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox, critic=config.critic, reflect=reflect)
+    out = out or default_out(suites, config.model, actions, config.critic, reflect)
     results = ResultsDir(out, {**options.meta(), "judge": judge, "suites": sorted({t.suite for t in task_list})})
     # One model object for all workers; the embedded model serializes its calls itself.
     options.judge = load_model(judge, n_ctx=config.context_tokens) if judge else None
