@@ -25,6 +25,7 @@ from picoagent.agent.structured import structured_reply
 from picoagent.answers import normalize, numbers_in
 from picoagent.deadline import Deadline
 from picoagent.errors import ConfigError
+from picoagent.exec.shell import without_status
 from picoagent.memory.examples import Example
 from picoagent.models.base import Message, Model, Usage
 
@@ -92,7 +93,9 @@ WANTS_NUMBER = re.compile(r"\bhow (?:many|much)\b|\banswer with (?:the|a|one) (?
 NUMBER_WORDS = re.compile(r"\b(?:zero|none|no|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 # The task asks for a path or a file name: the answer must contain something like one.
 WANTS_PATH = re.compile(r"\banswer with (?:its|the|a|that)\b[^.?!]{0,30}\b(?:path|file ?name|filename)\b", re.IGNORECASE)
-PATH_LIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.\w{1,8}\b")
+PATH_LIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.\w{1,8}\b|^[\w.-]+$")
+# A number an action writes as a value (`echo 27`, `print(103.0)`), not part of a name (`python3`).
+WRITTEN_NUMBER = r"(?<![\w.]){}(?![\w])"
 
 
 def _same_number(a: float, b: float) -> bool:
@@ -135,7 +138,7 @@ class RulesCritic:
             )
         if WANTS_NUMBER.search(evidence.task) and not numbers_in(answer) and not NUMBER_WORDS.search(answer):
             return Verdict(accept=False, critique="The task asks for a number and your answer has none. Find the number with the tools, then answer with it.")
-        if WANTS_PATH.search(evidence.task) and not PATH_LIKE.search(answer):
+        if WANTS_PATH.search(evidence.task) and not PATH_LIKE.search(answer.strip()):
             return Verdict(accept=False, critique="The task asks for a path or file name and your answer has none. List the files with the tools, then answer with the path.")
         numbers = numbers_in(answer)
         if numbers and not any(_contains_number(grounded, number) for number in numbers):
@@ -152,15 +155,22 @@ class RulesCritic:
         own text (`echo 27`, `print(103.0)`) grounds nothing: the model wrote it, no tool found it."""
         found = numbers_in(evidence.task)
         for action, observation in evidence.steps:
-            written = numbers_in(action)
-            found += [number for number in numbers_in(observation) if not _contains_number(written, number)]
+            written = _written_numbers(action)
+            # The shell's "[exit code 0]" is the engine's, not a number the command found.
+            found += [number for number in numbers_in(without_status(observation)) if not _contains_number(written, number)]
         return found
 
     @staticmethod
     def _appears_in_output(evidence: Evidence, answer: str) -> bool:
         """Whether an observation shows `answer` without its action having written it."""
         target = normalize(answer)
-        return any(target in normalize(observation) and target not in normalize(action) for action, observation in evidence.steps)
+        written = re.compile(WRITTEN_NUMBER.format(re.escape(target)))
+        return any(target in normalize(observation) and not written.search(normalize(action)) for action, observation in evidence.steps)
+
+
+def _written_numbers(action: str) -> list[float]:
+    """The numbers an action spells out as values; digits inside names (python3, sqlite3, utf8) are not."""
+    return [float(match.group().replace(",", "")) for match in re.finditer(WRITTEN_NUMBER.format(r"[-+]?\d+(?:\.\d+)?"), action)]
 
 
 REVIEW_REQUEST = (

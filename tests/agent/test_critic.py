@@ -40,6 +40,12 @@ def test_a_number_no_observation_shows_is_rejected() -> None:
     assert not result.accept and "27" in result.critique
 
 
+def test_the_shells_exit_code_grounds_nothing() -> None:
+    steps = [('{"command": "cut -d, -f2 sales.csv | paste -sd+"}', "12+30\n[exit code 0]")]
+    assert not verdict("What is the total? Answer with the number only.", "0", steps).accept
+    assert verdict("What is the total? Answer with the number only.", "12", steps).accept
+
+
 def test_a_number_an_observation_shows_is_accepted_in_any_spelling() -> None:
     steps = [('{"command": "wc -l notes.txt"}', "1234 notes.txt\n[exit code 0]")]
     assert verdict("How many lines does notes.txt have?", "1,234", steps).accept
@@ -50,6 +56,8 @@ def test_a_number_the_action_wrote_itself_grounds_nothing() -> None:
     steps = [("print(27)", "27")]
     assert not verdict("How many users are active?", "27", steps).accept
     assert verdict("How many users are active?", "27", [*steps, ("print(sum(active))", "27")]).accept
+    # Digits in a name are not a number the action wrote.
+    assert verdict("How many users are active?", "3", [("python3 -c 'import sqlite3; print(count())'", "3")]).accept
 
 
 def test_a_copied_example_answer_is_rejected_unless_the_run_found_it() -> None:
@@ -66,6 +74,7 @@ def test_the_kind_of_answer_the_task_asks_for() -> None:
     assert verdict("How many files are there? Answer with the number only.", "two", steps).accept
     assert not verdict("Which file has TODO? Answer with its path relative to the workspace.", "the first one", steps).accept
     assert verdict("Which file has TODO? Answer with its path relative to the workspace.", "a.py", steps).accept
+    assert verdict("Which script is not executable? Answer with its file name only.", "deploy", [("ls -l", "deploy")]).accept
     assert verdict("Which region sells most? Answer with the region name only.", "north", steps).accept
 
 
