@@ -84,6 +84,7 @@ def run_task(
             workspace, shell_timeout_s=config.shell_timeout_s, output_limit=config.output_limit_chars, shell_limits=shell_limits, sandbox=sandbox.sandbox
         )
         registry = ToolRegistry([*tools, *extra_tools], output_limit=config.output_limit_chars)
+        own_tools = [name for name in registry.names if name not in {tool.name for tool in tools}]  # the task's own
         add_toolsets(config.toolsets, registry, workspace, config)
         action_format = make_format(
             config.actions or default_action_format(model), registry, workspace=workspace, config=config, sandbox=sandbox.sandbox
@@ -92,7 +93,7 @@ def run_task(
         if on_event is not None:  # once the run is set up, so a setup error stays the only line
             on_event("sandbox", {"mode": sandbox.mode, "description": sandbox.description})
         count = default_example_count(model) if config.examples is None else config.examples
-        examples = default_library().select(task, count, tools=registry.names)
+        examples = default_library().select(task, count, tools=registry.names, own_tools=own_tools)
         agent = Agent(model, action_format, config, recorder=recorder, on_event=on_event, examples=examples, critic=critic, lessons=lessons)
         return agent.run(task.strip(), deadline=deadline)
     except PicoagentError:
