@@ -99,7 +99,7 @@ TASK = "How many lines does notes.txt have? Answer with the number only."
 
 def test_the_critic_rejects_a_copied_example_answer_then_accepts_a_grounded_one(config: Config, monkeypatch) -> None:
     (config.workspace / "notes.txt").write_text("a\nb\nc\n")
-    monkeypatch.setattr("picoagent.memory.examples.ExampleLibrary.select", lambda self, task, k, tools: [EXAMPLE])
+    monkeypatch.setattr("picoagent.memory.examples.ExampleLibrary.select", lambda self, task, k, **tools: [EXAMPLE])
     config = config.model_copy(update={"critic": "rules", "examples": 1})
     outputs = [
         action("shell", command="python3 -c 'print(103.0)'"),
