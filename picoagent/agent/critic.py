@@ -94,8 +94,8 @@ NUMBER_WORDS = re.compile(r"\b(?:zero|none|no|one|two|three|four|five|six|seven|
 # The task asks for a path or a file name: the answer must contain something like one.
 WANTS_PATH = re.compile(r"\banswer with (?:its|the|a|that)\b[^.?!]{0,30}\b(?:path|file ?name|filename)\b", re.IGNORECASE)
 PATH_LIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.\w{1,8}\b|^[\w.-]+$")
-# A number an action writes as a value (`echo 27`, `print(103.0)`), not part of a name (`python3`).
-WRITTEN_NUMBER = r"(?<![\w.]){}(?![\w])"
+# A value an action writes itself (`echo 27`, `print(103.0)`), not part of a name (`python3`).
+WRITTEN_VALUE = r"(?<![\w.]){}(?![\w])"
 
 
 def _same_number(a: float, b: float) -> bool:
@@ -129,7 +129,6 @@ class RulesCritic:
         normal = normalize(answer)
         if not normal or normal in PLACEHOLDERS or PLACEHOLDER_SHAPE.match(normal):
             return Verdict(accept=False, critique=f"{_quote(answer)} is not an answer but a placeholder. Find the real answer with the tools, then call final_answer with it.")
-        grounded = self._grounding_numbers(evidence)
         copied = example_answers(evidence.examples).get(normal)
         if copied is not None and not self._appears_in_output(evidence, answer):
             return Verdict(
@@ -141,6 +140,7 @@ class RulesCritic:
         if WANTS_PATH.search(evidence.task) and not PATH_LIKE.search(answer.strip()):
             return Verdict(accept=False, critique="The task asks for a path or file name and your answer has none. List the files with the tools, then answer with the path.")
         numbers = numbers_in(answer)
+        grounded = self._grounding_numbers(evidence) if numbers else []
         if numbers and not any(_contains_number(grounded, number) for number in numbers):
             shown = ", ".join(f"{number:g}" for number in numbers[:3])
             return Verdict(
@@ -164,13 +164,13 @@ class RulesCritic:
     def _appears_in_output(evidence: Evidence, answer: str) -> bool:
         """Whether an observation shows `answer` without its action having written it."""
         target = normalize(answer)
-        written = re.compile(WRITTEN_NUMBER.format(re.escape(target)))
-        return any(target in normalize(observation) and not written.search(normalize(action)) for action, observation in evidence.steps)
+        echoed = re.compile(WRITTEN_VALUE.format(re.escape(target)))
+        return any(target in normalize(observation) and not echoed.search(normalize(action)) for action, observation in evidence.steps)
 
 
 def _written_numbers(action: str) -> list[float]:
     """The numbers an action spells out as values; digits inside names (python3, sqlite3, utf8) are not."""
-    return [float(match.group().replace(",", "")) for match in re.finditer(WRITTEN_NUMBER.format(r"[-+]?\d+(?:\.\d+)?"), action)]
+    return [float(match.group()) for match in re.finditer(WRITTEN_VALUE.format(r"[-+]?\d+(?:\.\d+)?"), action)]
 
 
 REVIEW_REQUEST = (
