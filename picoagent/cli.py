@@ -7,7 +7,7 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich import box
@@ -19,8 +19,11 @@ from picoagent.config import load_config
 from picoagent.errors import PicoagentError
 from picoagent.evals.cli import eval_app
 from picoagent.train.cli import train_app
-from picoagent.trace.display import EventPrinter
+from picoagent.trace.display import EventPrinter, guess_note
 from picoagent.trace.recorder import find_trace, list_runs, matching_traces, read_events
+
+if TYPE_CHECKING:
+    from picoagent.agent.loop import Result
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, help="A local-first engine for LLM agents.")
 runs_app = typer.Typer(no_args_is_help=True, help="Read recorded runs.")
@@ -83,8 +86,9 @@ def run(
     api_timeout: Optional[float] = typer.Option(None, "--api-timeout", help="Seconds to wait for an OpenAI-compatible server's reply (default 120)."),
     mcp: list[str] = typer.Option([], "--mcp", help=MCP_HELP),
     otel: bool = typer.Option(False, "--otel", help=OTEL_HELP),
+    critic: Optional[str] = typer.Option(None, "--critic", help="Review each answer before accepting it: off (default), rules (no model), model (the run's model) or model:SPEC (env PICOAGENT_CRITIC)."),
 ) -> None:
-    """Run an agent on TASK. Exit code 0 when it ended with an answer.
+    """Run an agent on TASK. Exit code 0: answered; 1: no answer; 2: bad input; 3: a guessed answer; 4: the critic rejected the answer.
 
     Settings not given as flags come from env (PICOAGENT_<SETTING>), then picoagent.toml here,
     then ~/.config/picoagent/config.toml: see `picoagent config show`.
@@ -107,6 +111,7 @@ def run(
         "sandbox": sandbox,
         "api_timeout_s": api_timeout,
         "caller_model": caller_model,
+        "critic": critic,
         "mcp": mcp or None,
         "otel": otel or None,
     }
@@ -127,10 +132,24 @@ def run(
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif not verbose:
         if result.ok:
-            console.print(result.answer)
-        else:
+            console.print(result.answer, soft_wrap=True)
+        if result.guessed:
+            err_console.print(f"[yellow]guessed[/yellow]: {escape(guess_note(result.last_call))}  (run {result.run_id})", soft_wrap=True)
+        elif not result.ok:
             err_console.print(f"[yellow]{result.status}[/yellow]: {escape(result.error or 'no answer')}  (run {result.run_id})", soft_wrap=True)
-    raise typer.Exit(0 if result.ok else 1)
+    raise typer.Exit(exit_code(result))
+
+
+# Exit codes of `picoagent run` (the README lists them); 2 is a bad option or input, 130 Ctrl-C.
+EXIT_ANSWERED, EXIT_NO_ANSWER, EXIT_GUESSED, EXIT_REJECTED = 0, 1, 3, 4
+
+
+def exit_code(result: Result) -> int:
+    if result.guessed:
+        return EXIT_GUESSED
+    if result.ok:
+        return EXIT_ANSWERED
+    return EXIT_REJECTED if result.status == "rejected" else EXIT_NO_ANSWER
 
 
 def _runs_dir(flag: Path | None) -> Path:
@@ -138,7 +157,7 @@ def _runs_dir(flag: Path | None) -> Path:
     return load_config({"runs_dir": flag})[0].runs_dir
 
 
-RUN_STATUSES = ("answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
+RUN_STATUSES = ("answered", "rejected", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error", "incomplete")
 
 
 @app.command()

@@ -61,6 +61,13 @@ class Config(BaseModel):
     # A run about to end at max_steps or stuck gets one more model call, constrained to give
     # the final answer (so `steps` can reach max_steps + 1); it ends answered if that works.
     answer_at_limit: bool = True
+    # The critic that reviews an answer before the run ends with it (picoagent/agent/critic.py):
+    # off, rules (no model), model (the run's own model) or model:SPEC (another model).
+    critic: str = Field(
+        default_factory=lambda: os.environ.get("PICOAGENT_CRITIC", "off"), pattern=r"^(off|rules|model(:.+)?)$", validate_default=True
+    )
+    # Reviews per run at most; the answer rejected by the last one ends the run `rejected`.
+    critic_max_reviews: int = Field(default=2, ge=1)
 
     # Execution.
     # Shell commands and the Python kernel under bubblewrap (picoagent/exec/sandbox.py):

@@ -345,3 +345,32 @@ def test_runs_list_and_show_look_where_the_config_file_records_runs(tmp_path: Pa
     assert Path(result["trace_path"]).parent.parent == tmp_path / "project-runs"
     assert [run["id"] for run in json.loads(picoagent("runs", "list", "--json", runs_dir=runs_dir, env=env).stdout)] == [result["run_id"]]
     assert picoagent("runs", "show", result["run_id"], runs_dir=runs_dir, env=env).returncode == 0
+
+
+def test_a_guessed_answer_says_so_and_exits_3(tmp_path: Path, runs_dir: Path) -> None:
+    outputs = [action("shell", command="grep -c x missing.txt")] * 3 + [action("final_answer", answer="27")]
+    spec = script(tmp_path, outputs)
+    done = picoagent("run", "How many lines contain x?", "--model", spec, runs_dir=runs_dir)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.strip() == "27"
+    assert "guessed" in done.stderr and "repeated action" in done.stderr
+    verbose = picoagent("run", "How many lines contain x?", "--model", spec, "-v", runs_dir=runs_dir)
+    assert verbose.returncode == 3
+    assert "answered (guessed)" in verbose.stdout and "guessed answer: 27" in verbose.stdout
+
+
+def test_the_critic_rejects_a_guess_and_exits_4_and_runs_show_shows_the_verdicts(tmp_path: Path, runs_dir: Path) -> None:
+    outputs = [action("shell", command="grep -c x missing.txt")] * 3 + [action("final_answer", answer="27")]
+    spec = script(tmp_path, outputs)
+    done = picoagent("run", "How many lines contain x?", "--model", spec, "--critic", "rules", "-v", runs_dir=runs_dir)
+    assert done.returncode == 4, done.stderr
+    assert "critic (rules) rejected the answer" in done.stdout and "rejected answer: 27" in done.stdout
+    run_id = json.loads(picoagent("run", "How many lines contain x?", "--model", spec, "--critic", "rules", "--json", runs_dir=runs_dir).stdout)["run_id"]
+    shown = " ".join(picoagent("runs", "show", run_id, runs_dir=runs_dir).stdout.split())  # the console wraps at 80 columns
+    assert "critic (rules) rejected the answer" in shown and "appears in no output" in shown
+
+
+def test_an_unknown_critic_is_one_line(tmp_path: Path, runs_dir: Path) -> None:
+    done = picoagent("run", "x", "--model", script(tmp_path, []), "--critic", "judge", runs_dir=runs_dir)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "critic" in done.stderr and len(done.stderr.strip().splitlines()) == 1

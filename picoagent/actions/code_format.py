@@ -27,17 +27,30 @@ CODE_MAX_LINES = 60
 CODE_LINE_MAX = 240
 
 
-def code_grammar(opening: str = "") -> str:
+def code_grammar(final: str | None = None) -> str:
     """Reasoning without backticks, then one python block; generation ends at the closing fence.
 
     Code lines may not start with a backtick, so the only way out of the block is the fence.
-    `opening` fixes how the block's first line starts (a reply that must call final_answer).
+    With `final` (the tool that ends the run), the block is that one call with a string
+    literal: a forced last call cannot name a variable the kernel lacks (NameError) or pass
+    two arguments (TypeError), so it ends with an answer.
     """
-    lines = f'"{opening}" [^`\\n]{{0,{CODE_LINE_MAX}}} "\\n" line{{0,{CODE_MAX_LINES - 1}}}' if opening else f"line{{1,{CODE_MAX_LINES}}}"
-    return f"""root ::= thought "```python\\n" {lines} "```"
+    if final:
+        body = f'"{final}(\\"" literal{{0,{ANSWER_LITERAL_MAX}}} "\\")\\n"'
+    else:
+        body = f"line{{1,{CODE_MAX_LINES}}}"
+    return f"""root ::= thought "```python\\n" {body} "```"
 thought ::= [^`]{{1,{THOUGHT_MAX}}} "\\n"
 line ::= [^`\\n] [^\\n]{{0,{CODE_LINE_MAX}}} "\\n" | "\\n"
+literal ::= [^"\\\\\\n`] | "\\\\" ["\\\\nt]
 """
+
+
+# Characters of the string a forced final_answer("...") may hold.
+ANSWER_LITERAL_MAX = 400
+# Where a reply ends when the backend cannot take the grammar: the line after the closing
+# fence. (A bare ``` opening fence would end it too early; the instructions ask for ```python.)
+CLOSING_FENCE = "\n```\n"
 
 
 # ```python x = 1``` on one line, which the line-based fence search does not see.
@@ -83,7 +96,7 @@ class CodeFormat:
 
     def constraint(self, *, finish: bool = False) -> Constraint:
         final = self.registry.final_tool
-        return Constraint(grammar=code_grammar(f"{python_name(final)}(" if finish and final else ""))
+        return Constraint(grammar=code_grammar(python_name(final) if finish and final else None), stop=(CLOSING_FENCE,))
 
     def parse(self, text: str) -> CodeAction:
         blocks = fenced_blocks(text)

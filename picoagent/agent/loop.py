@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from picoagent.actions.base import ActionFormat, ActionParseError, Executor
+from picoagent.agent.critic import Critic, Evidence
 from picoagent.config import Config
 from picoagent.deadline import Deadline
 from picoagent.errors import ModelError
 from picoagent.memory.context import Context
 from picoagent.memory.examples import Example, demonstration
+from picoagent.memory.lessons import with_lessons
 from picoagent.models.base import (
     DEADLINE_REACHED,
     Completion,
@@ -24,7 +26,7 @@ from picoagent.models.base import (
 from picoagent.safetext import clean_text
 from picoagent.trace.recorder import Recorder
 
-Status = Literal["answered", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
+Status = Literal["answered", "rejected", "max_steps", "max_tokens", "timeout", "stuck", "invalid_output", "context_full", "model_error"]
 
 REPEAT_WARNING = (
     "\nNote: you have now run this exact action {count} times in a row and it gave the same result each time. "
@@ -37,6 +39,8 @@ LAST_CALL = {
     "max_steps": "You have used all your steps. Do not call any more tools: give your final answer now, from what you found so far.",
     "stuck": "You keep repeating the same action. Do not call any more tools: give your final answer now, from what you found so far.",
 }
+# A rejected answer goes back to the model as this user turn (see picoagent/agent/critic.py).
+CRITIQUE = "Your answer was not accepted: {critique}\nKeep working on the task, then call final_answer again."
 
 
 @dataclass
@@ -53,10 +57,18 @@ class Result:
     # The limit ("max_steps" or "stuck") after which the model was asked once more for the
     # answer (see LAST_CALL), or None: tells an answer given under pressure from a free one.
     last_call: str | None = None
+    # The critic's verdict on the answer the run ended with: "accepted", "rejected", or None
+    # (no critic, or it could not decide).
+    review: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "answered"
+
+    @property
+    def guessed(self) -> bool:
+        """An answer given only because the last call forced it, and no critic accepted it."""
+        return self.status == "answered" and self.last_call is not None and self.review != "accepted"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +82,8 @@ class Result:
             "wall_s": round(self.wall_s, 3),
             "trace_path": self.trace_path,
             "last_call": self.last_call,
+            "review": self.review,
+            "guessed": self.guessed,
         }
 
 
@@ -89,6 +103,10 @@ class _RunState:
     last_prompt_tokens: int = 0
     # Set for the last call (see LAST_CALL): how the run ends if that call gives no answer.
     last_call: tuple[Status, str] | None = None
+    # What the critic sees: (action, observation) of each step run; reviews so far and the last verdict.
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    reviews: int = 0
+    review: str | None = None
 
 
 class Agent:
@@ -105,6 +123,8 @@ class Agent:
         examples: Sequence[Example] = (),
         executor: Executor | None = None,
         on_text: TextSink | None = None,
+        critic: Critic | None = None,
+        lessons: Sequence[str] = (),
     ):
         self.model = model
         self.format = action_format
@@ -120,6 +140,9 @@ class Agent:
         self.on_text = on_text
         # The transcript of the last run, which a follow-up task continues (Context.follow_up).
         self.context: Context | None = None
+        self.critic = critic
+        # Lessons from earlier failed attempts at this task (`eval --reflect`), shown with it.
+        self.lessons = list(lessons)
 
     def _emit(self, kind: str, **data: Any) -> None:
         if self.recorder is not None:
@@ -162,6 +185,21 @@ class Agent:
             self._emit("context_condensed", rewritten=rewritten)
         return bool(rewritten)
 
+    def _review(self, task: str, answer: str, context: Context, state: _RunState, step: dict[str, Any]) -> str | None:
+        """The critique if the critic rejects `answer`; None when it stands (no critic, accepted,
+        or no verdict). The review is recorded in the step and its tokens count for the run."""
+        if self.critic is None:
+            return None
+        state.reviews += 1
+        review = self.critic.review(Evidence(task, list(state.evidence), list(context.messages), self.examples), answer, deadline=state.deadline)
+        state.usage.add(review.usage)
+        step["review"] = review.to_dict()
+        if review.verdict is None:
+            state.review = None
+            return None
+        state.review = "accepted" if review.verdict.accept else "rejected"
+        return None if review.verdict.accept else review.verdict.critique or "the critic gave no reason"
+
     def run(self, task: str, *, deadline: Deadline | None = None, previous: Context | None = None) -> Result:
         """Run `task` to its end. `deadline` (default: Config.max_wall_s from now) bounds the run,
         its model calls and its tools; cancelling it from another thread ends the run as a timeout.
@@ -172,7 +210,7 @@ class Agent:
         else:
             context = Context(
                 self.format.instructions(),
-                task,
+                with_lessons(task, self.lessons),
                 budget_tokens=int(self.config.context_tokens * self.config.context_fill),
                 examples=demonstration(self.examples, self.format),
             )
@@ -183,6 +221,8 @@ class Agent:
             model=self.model.name,
             actions=self.format.name,
             examples=[example.task for example in self.examples],
+            **({"lessons": self.lessons} if self.lessons else {}),
+            **({"critic": self.critic.name} if self.critic else {}),
             config=self.config.model_dump(mode="json"),
         )
         executor = self.executor or self.format.executor()
@@ -199,6 +239,7 @@ class Agent:
                 wall_s=time.monotonic() - state.started,
                 trace_path=str(self.recorder.path) if self.recorder else None,
                 last_call=state.last_call[0] if state.last_call else None,
+                review=state.review,
             )
             self._emit("run_end", result=result.to_dict())
             return result
@@ -277,11 +318,20 @@ class Agent:
                     state.usage.add(observation.model_usage)
                 step["observation"] = observation.to_dict()
                 if observation.final_answer is not None:
+                    critique = self._review(task, observation.final_answer, context, state, step)
                     emit_step()
-                    return finish("answered", answer=observation.final_answer)
+                    if critique is None:
+                        return finish("answered", answer=observation.final_answer)
+                    if state.last_call is not None or state.reviews >= self.config.critic_max_reviews:
+                        return finish("rejected", answer=observation.final_answer, error=f"the critic rejected the answer: {critique}")
+                    context.append("user", CRITIQUE.format(critique=critique))
+                    continue
                 if state.last_call is not None:
                     emit_step(error="no final answer in the last call")
-                    return finish(state.last_call[0], error=f"{state.last_call[1]}; asked for a final answer, the model did something else")
+                    did = f"its code failed: {_last_line(observation.text)}" if observation.is_error else "the model did something else"
+                    return finish(state.last_call[0], error=f"{state.last_call[1]}; asked for a final answer, {did}")
+
+                state.evidence.append((action.key(), observation.text))
 
                 shown = self.format.render_observation(observation)
                 outcome = (action.key(), observation.repeat_key or observation.text)
@@ -303,3 +353,10 @@ class Agent:
                 executor.close()
             if self.recorder is not None:
                 self.recorder.close()
+
+
+def _last_line(text: str, limit: int = 200) -> str:
+    """The line that says what went wrong: a traceback's last, e.g. "NameError: name 'answer' is not defined"."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    return last if len(last) <= limit else last[: limit - 1] + "…"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from picoagent.actions import ActionFormat, Executor, make_format
 from picoagent.actions.approval import ApprovingExecutor, Approver
+from picoagent.agent.critic import make_critic
 from picoagent.agent.loop import Agent, Result
 from picoagent.config import Config
 from picoagent.deadline import Deadline
@@ -61,15 +62,17 @@ def run_task(
     on_event: Callable[[str, dict[str, Any]], None] | None = None,
     deadline: Deadline | None = None,
     run_id: str | None = None,
+    lessons: Sequence[str] = (),
 ) -> Result:
     """Run one task end to end and return its Result; the trace goes under config.runs_dir.
 
     `deadline` replaces the one the run would make from config.max_wall_s, so that the caller
-    can cancel the run; `run_id` names the trace in advance (the eval harness records both).
+    can cancel the run; `run_id` names the trace in advance (the eval harness records both);
+    `lessons` are shown after the task (lessons from earlier failed attempts, `eval --reflect`).
     """
     task = _checked_task(task)
     with Session(config, model=model, extra_tools=extra_tools, on_event=on_event) as session:
-        return session.run(task, deadline=deadline, run_id=run_id)
+        return session.run(task, deadline=deadline, run_id=run_id, lessons=lessons)
 
 
 class Session:
@@ -102,11 +105,13 @@ class Session:
         # Spans of each run from its trace's events (picoagent/trace/otel.py).
         self._tracer = otel_tracer() if config.otel else None
         self.model = model or load_model(config.model, n_ctx=config.context_tokens, api_timeout_s=config.api_timeout_s)
+        self.critic = make_critic(config.critic, self.model, n_ctx=config.context_tokens)  # before a run is recorded: a bad spec leaves none
         self.workspace: Path | None = None
         self.registry: ToolRegistry | None = None
         self._format: ActionFormat | None = None
         self._executor: Executor | None = None
         self._context: Context | None = None  # the last run's transcript, which the next one continues
+        self._own_tools: list[str] = []  # tools the caller gave, which worked examples must not hide
         self.runs: list[str] = []
 
     def __enter__(self) -> Session:
@@ -132,6 +137,7 @@ class Session:
             only=config.builtin_tools,
         )
         self.registry = ToolRegistry([*tools, *self._extra_tools], output_limit=config.output_limit_chars)
+        self._own_tools = [name for name in self.registry.names if name not in {tool.name for tool in tools}]  # the caller's own
         add_toolsets(config.toolsets, self.registry, self.workspace, config)
         add_mcp_servers(config.mcp, self.registry, timeout_s=config.mcp_timeout_s)
         self._format = make_format(
@@ -140,8 +146,9 @@ class Session:
         executor = self._format.executor()
         self._executor = ApprovingExecutor(executor, self.approve) if self.approve else executor
 
-    def run(self, task: str, *, deadline: Deadline | None = None, run_id: str | None = None) -> Result:
-        """Run `task`; after the first run, as a follow-up that continues the last transcript."""
+    def run(self, task: str, *, deadline: Deadline | None = None, run_id: str | None = None, lessons: Sequence[str] = ()) -> Result:
+        """Run `task`; after the first run, as a follow-up that continues the last transcript.
+        `lessons` are shown after the task (lessons from earlier failed attempts, `eval --reflect`)."""
         task = _checked_task(task)
         try:
             recorder = Recorder(self.config.runs_dir, run_id)
@@ -162,9 +169,18 @@ class Session:
                 self.on_event("sandbox", {"mode": self.sandbox.mode, "description": self.sandbox.description, "workspace": str(self.workspace)})
             # A follow-up's prompt already holds the first run's worked examples.
             count = default_example_count(self.model) if self.config.examples is None else self.config.examples
-            examples = default_library().select(task, count, tools=self.registry.names) if self._context is None else []
+            examples = default_library().select(task, count, tools=self.registry.names, own_tools=self._own_tools) if self._context is None else []
             agent = Agent(
-                self.model, self._format, self.config, recorder=recorder, on_event=self.on_event, examples=examples, executor=self._executor, on_text=self.on_text
+                self.model,
+                self._format,
+                self.config,
+                recorder=recorder,
+                on_event=self.on_event,
+                examples=examples,
+                executor=self._executor,
+                on_text=self.on_text,
+                critic=self.critic,
+                lessons=lessons,
             )
             result = agent.run(task.strip(), deadline=deadline, previous=self._context)
             self._context = agent.context

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from picoagent.answers import normalize, numbers_in
 from picoagent.evals.tasks import (
     AnswerCheck,
     Check,
@@ -23,7 +24,6 @@ from picoagent.evals.tasks import (
 from picoagent.evals.workspace import run_command
 from picoagent.models.base import Constraint, Model
 
-NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 JUDGE_SCHEMA = {
     "type": "object",
     "properties": {"reason": {"type": "string", "maxLength": 400}, "verdict": {"enum": ["pass", "fail"]}},
@@ -41,18 +41,6 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def normalize(text: str) -> str:
-    """Lower case, single spaces, without surrounding quotes, backticks or a final period."""
-    text = " ".join(text.strip().split()).lower()
-    text = text.strip("`'\"").strip()
-    return text[:-1].rstrip() if text.endswith(".") else text
-
-
-def numbers_in(text: str) -> list[float]:
-    """The numbers written in `text`; thousands separators (1,234) are accepted."""
-    return [float(match) for match in NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text))]
 
 
 def _answer(check: AnswerCheck, answer: str | None) -> CheckResult:

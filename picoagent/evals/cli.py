@@ -67,9 +67,10 @@ RAY_WORKERS_HELP = "Ray workers (actors), each loading the model once (default: 
 RAY_CPUS_HELP = "CPUs Ray reserves for each worker."
 
 
-def default_out(suites: list[str], model: str, actions: str | None) -> Path:
+def default_out(suites: list[str], model: str, actions: str | None, critic: str = "off", reflect: bool = False) -> Path:
     names = "+".join(Path(s).name or s for s in suites)
-    slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{names}-{model}-{actions or 'default'}")
+    extras = ("" if critic == "off" else f"-critic-{critic}") + ("-reflect" if reflect else "")
+    slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{names}-{model}-{actions or 'default'}{extras}")
     return Path("eval-results") / slug
 
 
@@ -90,6 +91,8 @@ def run(
     ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help=RAY_WORKERS_HELP),
     ray_cpus: float = typer.Option(1.0, "--ray-cpus", min=0.01, help=RAY_CPUS_HELP),
+    critic: Optional[str] = typer.Option(None, "--critic", help="Review each answer: off (default), rules, model or model:SPEC (env PICOAGENT_CRITIC)."),
+    reflect: bool = typer.Option(False, "--reflect", help="After a failed run the model writes a lesson; the task's next run sees it (use with --runs K)."),
 ) -> None:
     """Run every task of the suites K times; results are appended as they finish."""
     from picoagent.actions import FORMAT_NAMES
@@ -104,7 +107,7 @@ def run(
     from picoagent.models import load_model, portable_spec
 
     try:
-        config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}))
+        config = Config(**({"model": model} if model else {}), **({"sandbox": sandbox} if sandbox else {}), **({"critic": critic} if critic else {}))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"invalid option {first['loc'][0]}: {first['msg']}") from None
@@ -112,12 +115,14 @@ def run(
     console.print(f"[dim]{escape(choose_sandbox(config.sandbox, network=False).description)}[/dim]")
     if actions and actions not in FORMAT_NAMES:
         raise ConfigError(f"unknown action format {actions!r}: use one of {', '.join(FORMAT_NAMES)}")
+    if ray is not None and reflect:
+        raise ConfigError("--reflect runs on this machine's threads: drop --ray")
     runner = choose_runner(workers, ray, ray_workers, ray_cpus)
     if max(workers, ray_workers or 0) > 1 and config.model.startswith("scripted"):
         raise ConfigError("a scripted model replays one stream of outputs: use --workers 1 with it")
     task_list = load_tasks(suites, tasks or None)
-    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox)
-    out = out or default_out(suites, config.model, actions)
+    options = EvalOptions(model_spec=config.model, actions=actions, runs=runs, workers=workers, max_steps=max_steps, timeout=timeout, examples=examples, sandbox=config.sandbox, critic=config.critic, reflect=reflect)
+    out = out or default_out(suites, config.model, actions, config.critic, reflect)
     results = ResultsDir(out, {**options.meta(), "judge": judge, "suites": sorted({t.suite for t in task_list})})
     if ray is None:  # one model object for all threads; the embedded model serializes its calls itself
         options.judge = load_model(judge, n_ctx=config.context_tokens) if judge else None

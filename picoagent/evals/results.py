@@ -18,7 +18,9 @@ META_NAME = "meta.json"
 # Statuses that say nothing about the agent (server down, broken setup): retried on resume.
 RETRY_STATUSES = {"error", "model_error"}
 # What must match for new results to join old ones in the same directory.
-META_KEYS = ("model", "actions", "max_steps", "timeout")
+META_KEYS = ("model", "actions", "max_steps", "timeout", "critic", "reflect")
+# What a key missing from an older meta.json meant then.
+META_DEFAULTS = {"critic": "off", "reflect": False}
 
 
 def record_key(record: dict[str, Any]) -> tuple[str, int]:
@@ -54,7 +56,7 @@ class ResultsDir:
         meta_file = self.path / META_NAME
         if meta_file.is_file():
             old = json.loads(meta_file.read_text())
-            differs = [k for k in META_KEYS if old.get(k) != meta.get(k)]
+            differs = [k for k in META_KEYS if old.get(k, META_DEFAULTS.get(k)) != meta.get(k, META_DEFAULTS.get(k))]
             if differs:
                 what = ", ".join(f"{k} was {old.get(k)!r}, now {meta.get(k)!r}" for k in differs)
                 raise ConfigError(f"{self.path} holds results of a different setup ({what}): use another --out")

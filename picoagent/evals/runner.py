@@ -24,14 +24,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from picoagent.agent.loop import Result
+from picoagent.agent.reflect import write_lesson
 from picoagent.agent.session import run_task
 from picoagent.config import Config
 from picoagent.deadline import Deadline
-from picoagent.errors import PicoagentError
+from picoagent.errors import ConfigError, PicoagentError
 from picoagent.evals.checkers import check_task
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.tasks import Task
 from picoagent.evals.workspace import prepared, snapshot
+from picoagent.memory.lessons import LessonStore
 from picoagent.models import load_model
 from picoagent.models.base import Model
 from picoagent.trace.recorder import TRACE_NAME, new_run_id
@@ -97,6 +99,10 @@ class EvalOptions:
 
     def with_judge_loaded(self) -> EvalOptions:
         return replace(self, judge=self.judge.load()) if isinstance(self.judge, LoadModel) else self
+    # The critic every run gets (None: Config's default, from PICOAGENT_CRITIC or off).
+    critic: str | None = None
+    # Reflexion: after a failed run the model writes a lesson that the task's next run sees.
+    reflect: bool = False
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -105,6 +111,8 @@ class EvalOptions:
             "examples": "default" if self.examples is None else self.examples,
             "max_steps": self.max_steps,
             "timeout": self.timeout,
+            "critic": self.critic or "off",
+            "reflect": self.reflect,
         }
 
 
@@ -162,14 +170,28 @@ def make_record(task: Task, run: int, **fields: Any) -> dict[str, Any]:
         "run_id": None,
         "trace_path": None,
         "last_call": None,
+        "review": None,
+        "lessons_seen": 0,
+        "lesson": None,
     }
     return {**base, **fields, "finished_at": time.time()}
 
 
-def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: Path, *, eval_deadline: Deadline | None = None) -> dict[str, Any]:
+def run_one(
+    task: Task,
+    run: int,
+    model: Model,
+    options: EvalOptions,
+    runs_dir: Path,
+    *,
+    eval_deadline: Deadline | None = None,
+    lessons: LessonStore | None = None,
+) -> dict[str, Any]:
     """Set up, run and check one (task, run); never raises for a problem of the task or the model.
 
     The run's deadline is the task's timeout, within `eval_deadline`: cancelling that stops it.
+    With `lessons`, the run sees the lessons of the task's earlier failed runs, and a failed
+    run writes one, within a deadline of the task's timeout again.
     """
     started = time.monotonic()
     max_steps, timeout = _limited(task, options)
@@ -188,11 +210,13 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                 max_wall_s=timeout,
                 examples=options.examples,
                 **({"sandbox": options.sandbox} if options.sandbox else {}),
+                **({"critic": options.critic} if options.critic else {}),
             )
+            seen = lessons.for_task(task.key, run) if lessons is not None else []
             tools = task.tools(workspace) if task.tools else []
             run_id, deadline = new_run_id(), (eval_deadline or Deadline()).within(timeout)
             result = _guarded(
-                lambda: run_task(instruction, config, model=model, extra_tools=tools, deadline=deadline, run_id=run_id),
+                lambda: run_task(instruction, config, model=model, extra_tools=tools, deadline=deadline, run_id=run_id, lessons=seen),
                 deadline,
                 options.guard_grace_s,
             )
@@ -207,10 +231,17 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
                     trace_path=str(runs_dir / run_id / TRACE_NAME),
                 )
             checks = check_task(task, result.answer, workspace, before, options.judge)
+        passed = all(c.passed for c in checks)
+        lesson = None
+        if lessons is not None and not passed and result.trace_path:
+            reflection = write_lesson(model, instruction, result.trace_path, deadline=(eval_deadline or Deadline()).within(timeout))
+            if reflection.lesson:
+                lesson = reflection.lesson
+                lessons.add(task.key, run, lesson)
         return make_record(
             task,
             run,
-            passed=all(c.passed for c in checks),
+            passed=passed,
             status=result.status,
             answer=result.answer,
             steps=result.steps,
@@ -224,6 +255,9 @@ def run_one(task: Task, run: int, model: Model, options: EvalOptions, runs_dir: 
             run_id=result.run_id,
             trace_path=result.trace_path,
             last_call=result.last_call,
+            review=result.review,
+            lessons_seen=len(seen),
+            lesson=lesson,
         )
     except PicoagentError as exc:
         return make_record(task, run, status="error", wall_s=time.monotonic() - started, error=str(exc))
@@ -249,22 +283,33 @@ class Runner(Protocol):
 
 @dataclass
 class ThreadRunner:
-    """Runs in this process's threads, sharing one model object (see the module's docstring)."""
+    """Runs in this process's threads, sharing one model object (see the module's docstring).
+
+    With `lessons` (`eval --reflect`), run k of a task must see the lesson of run k - 1: the
+    runs go in waves, one per run index, each wave's tasks in parallel.
+    """
 
     workers: int = 1
+    lessons: LessonStore | None = None
 
     def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
         model_for, options = models(), options.with_judge_loaded()
+        waves = [[job for job in jobs if job[1] == run] for run in sorted({run for _, run in jobs})] if self.lessons else [jobs]
         eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
         with ThreadPoolExecutor(max_workers=max(self.workers, 1), thread_name_prefix="eval-worker") as pool:
-            futures = {pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline): task for task, run in jobs}
-            try:
-                for future in as_completed(futures):
-                    yield futures[future], future.result()
-            finally:  # closed early: finish nothing new; what is written stays for the resume
-                for future in futures:
-                    future.cancel()
-                eval_deadline.cancel()  # and the runs in flight stop now, not at their timeouts
+            for wave in waves:
+                futures = {
+                    pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline, lessons=self.lessons): task
+                    for task, run in wave
+                }
+                try:
+                    for future in as_completed(futures):
+                        yield futures[future], future.result()
+                finally:  # closed early: finish nothing new; what is written stays for the resume
+                    for future in futures:
+                        future.cancel()
+                    if not all(future.done() for future in futures):
+                        eval_deadline.cancel()  # and the runs in flight stop now, not at their timeouts
 
 
 def choose_runner(workers: int, ray: str | None = None, ray_workers: int | None = None, ray_cpus: float = 1.0) -> Runner:
@@ -297,6 +342,10 @@ def run_eval(
     pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
     skipped = len(tasks) * options.runs - len(pending)
     runner = runner or ThreadRunner(options.workers)
+    if options.reflect:  # the lessons live in the results directory, beside the records
+        if not isinstance(runner, ThreadRunner):
+            raise ConfigError("--reflect runs on this machine's threads: drop --ray")
+        runner = replace(runner, lessons=LessonStore(results.path))
     with closing(runner.run(pending, model_source(model), options, results.path / "runs")) as finished:
         for task, record in finished:
             if review is not None:

@@ -44,6 +44,15 @@ class ShellResult:
 _FAILED_STATUS = re.compile(r"\[(?:exit code (?!0\])-?\d+|(?:timed out|stopped) after [^\]]*)\]\Z")
 
 
+# The status line describe() ends with, whatever the outcome.
+_STATUS_LINE = re.compile(r"\[(?:exit code -?\d+|(?:timed out|stopped) after [^\]]*)\]\s*\Z")
+
+
+def without_status(described: str) -> str:
+    """A shell observation without the engine's status line: what the command itself printed."""
+    return _STATUS_LINE.sub("", described)
+
+
 def reports_failure(described: str) -> bool:
     """Whether a shell observation (ShellResult.describe()) ends in a non-zero exit code, a timeout or a stop at the deadline."""
     return _FAILED_STATUS.search(described.rstrip()) is not None

@@ -85,16 +85,19 @@ class ExampleLibrary:
         except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
             raise ConfigError(f"cannot load worked examples from {path}: {exc}") from None
 
-    def select(self, task: str, k: int, *, tools: Collection[str]) -> list[Example]:
+    def select(self, task: str, k: int, *, tools: Collection[str], own_tools: Collection[str] = ()) -> list[Example]:
         """The k examples most like `task` (BM25 over their task texts), best match last.
 
         Only examples whose every tool is available are eligible; an example that shares no
-        word with the task is never shown.
+        word with the task is never shown. A task that brings `own_tools` gets only examples
+        that use one of them: the built-ins are always there, and a shell example would show
+        the model a way around the tools meant for the task (it ran `python3 -c 'print(103.0)'`
+        from one and answered 103.0).
         """
         if k <= 0:
             return []
-        available = set(tools)
-        eligible = [example for example in self.examples if example.tools <= available]
+        available, own = set(tools), set(own_tools)
+        eligible = [example for example in self.examples if example.tools <= available and (not own or example.tools & own)]
         documents = [_words(example.task) for example in eligible]
         if not documents:
             return []

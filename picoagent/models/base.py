@@ -80,6 +80,9 @@ class Constraint:
 
     schema: dict[str, Any] | None = None
     grammar: str | None = None
+    # Strings that end the reply (left out of its text), for a backend that cannot take the
+    # grammar: generation then still stops where the grammar would have ended it.
+    stop: tuple[str, ...] = ()
 
 
 # Receives each piece of a reply's text as it is generated (`on_text`).

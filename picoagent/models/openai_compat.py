@@ -90,6 +90,8 @@ class OpenAIModel:
         # Gemma's chat templates have no system role (some servers drop it silently).
         self.fold_system = "gemma" in name.lower() if fold_system is None else fold_system
         self._schema_style_index = 0
+        # Whether the server takes a GBNF `grammar` (llama.cpp's servers do); a refusal turns it off.
+        self._takes_grammar = True
 
     def _payload_messages(self, messages: list[Message]) -> list[dict[str, str]]:
         chosen = merge_turns(messages) if self.fold_system else messages
@@ -117,6 +119,8 @@ class OpenAIModel:
     ) -> Completion:
         deadline = deadline or Deadline()
         schema = constraint.schema if constraint is not None else None
+        grammar = constraint.grammar if constraint is not None and not schema else None
+        stop = [*(stop or []), *(constraint.stop if constraint is not None else ())]
         while True:
             style = _SCHEMA_STYLES[self._schema_style_index] if schema else None
             request: dict[str, Any] = {
@@ -129,15 +133,21 @@ class OpenAIModel:
                 request["stop"] = stop
             if on_text is not None:  # usage comes in the last chunk
                 request.update(stream=True, stream_options={"include_usage": True})
-            constrained = _constraint_fields(style, schema) if schema else {}
+            if schema:
+                constrained = _constraint_fields(style, schema)
+            else:
+                constrained = {"extra_body": {"grammar": grammar}} if grammar and self._takes_grammar else {}
             request.update(constrained)
             started = time.perf_counter()
             try:
                 response = self._create(request, deadline)
                 break
             except openai.APIStatusError as exc:
-                if constrained and _refuses_constraint(exc) and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
+                if constrained and _refuses_constraint(exc) and schema and self._schema_style_index < len(_SCHEMA_STYLES) - 1:
                     self._schema_style_index += 1  # the server refused this schema style: try the next
+                    continue
+                if constrained and _refuses_constraint(exc) and grammar:
+                    self._takes_grammar = False  # the stop strings still end the reply
                     continue
                 if isinstance(exc, openai.BadRequestError):
                     raise ModelError(f"server at {self.base_url} rejected the request: {_short(exc)}") from None

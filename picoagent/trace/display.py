@@ -13,6 +13,14 @@ from rich.syntax import Syntax
 SHOWN_OBSERVATION = 1500
 
 
+LIMIT_NAMES = {"max_steps": "the step limit", "stuck": "a repeated action"}
+
+
+def guess_note(last_call: str | None) -> str:
+    """Why an answer counts as a guess: the model gave it only when forced (see Result.guessed)."""
+    return f"the model gave this answer only when forced to, after {LIMIT_NAMES.get(last_call or '', 'a limit')}; no critic accepted it"
+
+
 def _clip(text: str, limit: int = SHOWN_OBSERVATION) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters)"
 
@@ -43,7 +51,7 @@ class EventPrinter:
             align="left",
         )
         if step.get("last_call"):
-            reason = "the step limit" if step["last_call"] == "max_steps" else "a repeated action"
+            reason = LIMIT_NAMES.get(step["last_call"], "a limit")
             self.console.print(f"[yellow]after {reason}, the model was asked once more, for the final answer only[/yellow]")
         action = step.get("action")
         if step.get("cut_off"):
@@ -75,6 +83,17 @@ class EventPrinter:
             self.console.print(Panel(escape(_clip(observation["text"])), title="observation", border_style=style, title_align="left"))
         elif step.get("error"):
             self.console.print(f"[red]{escape(step['error'])}[/red]")
+        if review := step.get("review"):
+            self.print_review(review)
+
+    def print_review(self, review: dict[str, Any]) -> None:
+        critic = escape(review.get("critic", "critic"))
+        if review.get("accept") is None:
+            self.console.print(f"[yellow]critic ({critic}) gave no verdict, the answer stands:[/yellow] {escape(review.get('error') or '')}")
+        elif review["accept"]:
+            self.console.print(f"[green]critic ({critic}) accepted the answer[/green]")
+        else:
+            self.console.print(f"[red]critic ({critic}) rejected the answer:[/red] {escape(review.get('critique', ''))}")
 
     def print_plan_step(self, action: dict[str, Any], observation: dict[str, Any]) -> None:
         """The planner's step, then what the caller wrote for it (each try, when it needed repairs)."""
@@ -113,13 +132,18 @@ class EventPrinter:
 
     def print_result(self, result: dict[str, Any]) -> None:
         usage = result["usage"]
-        style = "green" if result["status"] == "answered" else "yellow"
-        self.console.rule(f"[{style}]{result['status']}[/{style}]", align="left")
+        guessed = result.get("guessed", False)
+        style = "green" if result["status"] == "answered" and not guessed else "yellow"
+        self.console.rule(f"[{style}]{result['status']}{' (guessed)' if guessed else ''}[/{style}]", align="left")
         if result.get("answer") is not None:
-            self.console.print(f"[bold]answer:[/bold] {escape(result['answer'])}")
+            label = {"rejected": "rejected answer"}.get(result["status"], "guessed answer" if guessed else "answer")
+            self.console.print(f"[bold]{label}:[/bold] {escape(result['answer'])}")
+        if guessed:
+            self.console.print(f"[yellow]guessed: {escape(guess_note(result.get('last_call')))}[/yellow]")
         if result.get("error"):
             self.console.print(f"[yellow]{escape(result['error'])}[/yellow]")
+        reviewed = f", critic: {result['review']}" if result.get("review") else ""
         self.console.print(
-            f"[dim]{result['steps']} steps, {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens, "
+            f"[dim]{result['steps']} steps{reviewed}, {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens, "
             f"{result['wall_s']:.1f}s, run {result.get('run_id')}[/dim]"
         )

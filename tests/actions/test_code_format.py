@@ -78,10 +78,11 @@ def test_grammar_is_valid_gbnf_and_ends_at_the_closing_fence(code_format: CodeFo
     llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # raises on a malformed grammar
 
 
-def test_the_finishing_grammar_starts_the_block_with_final_answer(code_format: CodeFormat) -> None:
+def test_the_finishing_grammar_is_one_final_answer_call_with_a_string_literal(code_format: CodeFormat) -> None:
+    # Not `final_answer(answer)` (NameError) nor two arguments (TypeError): the last call answers.
     llama_cpp = pytest.importorskip("llama_cpp")
     grammar = code_format.constraint(finish=True).grammar
-    assert grammar.startswith('root ::= thought "```python\\n" "final_answer(" ')
+    assert grammar.startswith('root ::= thought "```python\\n" "final_answer(\\"" literal{0,400} "\\")\\n" "```"')
     llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
 
 

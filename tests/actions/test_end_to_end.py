@@ -73,3 +73,21 @@ def test_every_format_name_is_registered_and_unknown_ones_are_a_one_line_error(c
     assert {make_format(name, registry, workspace=tmp_path, config=config).name for name in FORMAT_NAMES} == {"json", "code", "text", "plan", "dag"}
     with pytest.raises(ConfigError, match="unknown action format 'yaml': use one of json, code, text, plan, dag"):
         make_format("yaml", registry, workspace=tmp_path, config=config)
+
+
+@pytest.mark.slow
+def test_a_last_call_whose_code_fails_ends_with_a_status_that_names_the_error(config: Config) -> None:
+    # Over a server that takes no grammar, the model can still write final_answer(answer).
+    model = ScriptedModel(["Look.\n```python\nprint(1)\n```", "Answer.\n```python\nfinal_answer(answer)\n```"])
+    result = run_task("Do it.", config.model_copy(update={"actions": "code", "max_steps": 1}), model=model)
+    assert result.status == "max_steps" and result.answer is None
+    assert "its code failed: NameError: name 'answer' is not defined" in result.error
+
+
+@pytest.mark.slow
+def test_the_embedded_model_forced_to_answer_in_code_mode_answers(config: Config, local_model) -> None:
+    (config.workspace / "notes.txt").write_text("one\ntwo\nthree\n")
+    code = config.model_copy(update={"actions": "code", "max_steps": 1, "sandbox": "off"})
+    result = run_task("How many lines does notes.txt have?", code, model=local_model)
+    if result.last_call is not None:  # the model did not answer in its one step: the last call must
+        assert result.status == "answered" and result.guessed, result.error

@@ -88,3 +88,20 @@ def test_eval_run_is_the_default_command(tmp_path):
     result = runner.invoke(app, ["eval", "run", str(suite), "--model", f"scripted:{script}", "--out", str(out), "--runs", "1"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert read_records(out)[0]["passed"] is True and "100%" in result.output
+
+
+def test_eval_with_reflect_and_a_critic_and_their_results_directory(tmp_path):
+    suite = write_suite(tmp_path / "suite", [{"id": "count", "instruction": "How many lines? Answer with the number only.", "checks": [{"type": "numeric", "expected": 3}]}])
+    script = tmp_path / "script.json"
+    # Run 1: a guess the critic rejects twice, then the lesson; run 2: the same guess, rejected twice.
+    script.write_text(json.dumps([action("final_answer", answer="7")] * 2 + [json.dumps({"lesson": "Count the lines first."})] + [action("final_answer", answer="7")] * 2))
+    out = tmp_path / "out"
+    env = {"PICOAGENT_RUNS_DIR": str(tmp_path / "runs")}
+    done = runner.invoke(app, ["eval", str(suite), "--model", f"scripted:{script}", "--out", str(out), "--runs", "2", "--reflect", "--critic", "rules"], env=env)
+    assert done.exit_code == 0, done.output
+    first, second = sorted(read_records(out), key=lambda r: r["run"])
+    assert first["status"] == second["status"] == "rejected" and first["review"] == "rejected"
+    assert (first["lesson"], second["lessons_seen"]) == ("Count the lines first.", 1)
+    assert json.loads((out / "meta.json").read_text())["critic"] == "rules"
+    again = runner.invoke(app, ["eval", str(suite), "--model", f"scripted:{script}", "--out", str(out), "--runs", "2"], env=env)
+    assert again.exit_code != 0 and "critic was 'rules', now 'off'" in str(again.exception)  # main() prints it as one line

@@ -12,6 +12,7 @@ from picoagent.errors import ConfigError
 from picoagent.evals.results import ResultsDir
 from picoagent.evals.runner import EvalOptions, run_eval
 from picoagent.evals.tasks import load_suite, resolve_suite
+from picoagent.models.base import Completion
 from picoagent.models.openai_compat import OpenAIModel
 from picoagent.trace.recorder import read_events
 from tests.conftest import SlowChatServer, action
@@ -222,3 +223,49 @@ def test_a_task_timeout_shorter_than_the_model_call_stops_the_call_before_the_ne
         assert record["status"] == "timeout" and record["run_id"]
         events = read_events(Path(record["trace_path"]))
         assert events[-1]["type"] == "run_end" and events[-2]["cut_off"] is True
+
+
+def test_with_reflect_a_lesson_from_run_1_appears_in_run_2s_prompt(tmp_path):
+    from picoagent.memory.lessons import LESSONS_HEADER
+    from picoagent.models.scripted import ScriptedModel
+
+    tasks = load_suite(write_suite(tmp_path / "suite", simple_tasks()[:1]))
+    lesson = "Count the lines with wc -l before answering."
+    model = ScriptedModel([
+        action("final_answer", answer="4"),  # run 1: a wrong guess
+        json.dumps({"lesson": lesson}),  # its reflection
+        action("shell", command="wc -l < notes.txt"),  # run 2
+        action("final_answer", answer="3"),
+    ])
+    results, ran, _ = run(tmp_path, tasks, model, runs=2, reflect=True)
+    first, second = sorted(results.records(), key=lambda r: r["run"])
+    assert (first["passed"], first["lesson"], first["lessons_seen"]) == (False, lesson, 0)
+    assert (second["passed"], second["lesson"], second["lessons_seen"]) == (True, None, 1)
+    reflection_prompt = model.calls[1][-1]["content"]
+    assert 'you answered "4", and that answer was wrong' in reflection_prompt and "expected" not in reflection_prompt
+    task_turn = model.calls[2][-1]["content"]
+    assert task_turn.startswith("[right] How many lines") and f"{LESSONS_HEADER}\n- {lesson}" in task_turn
+    assert json.loads((tmp_path / "out" / "lessons.jsonl").read_text()) == {"task": "suite/right", "run": 0, "lesson": lesson}
+
+
+def test_reflect_waits_for_the_earlier_run_of_the_same_task_even_with_workers(tmp_path):
+    tasks = load_suite(write_suite(tmp_path / "suite", simple_tasks()))
+
+    class Reflecting(PerTaskModel):
+        def complete(self, messages, **kwargs):
+            if "did not succeed" in messages[-1]["content"]:  # the lesson prompt
+                return Completion(text=json.dumps({"lesson": "look first"}))
+            return super().complete(messages, **kwargs)
+
+    results, ran, _ = run(tmp_path, tasks, Reflecting(SIMPLE_SCRIPTS), runs=3, workers=2, reflect=True)
+    wrong = sorted((r for r in results.records() if r["task"] == "wrong"), key=lambda r: r["run"])
+    assert [r["lessons_seen"] for r in wrong] == [0, 1, 2]
+    assert ran == 6
+
+
+def test_a_critic_for_every_run_of_an_eval(tmp_path):
+    tasks = load_suite(write_suite(tmp_path / "suite", simple_tasks()))
+    results, _, _ = run(tmp_path, tasks, PerTaskModel(SIMPLE_SCRIPTS), critic="rules")
+    records = {r["task"]: r for r in results.records()}
+    assert records["right"]["review"] == "accepted" and records["right"]["passed"]
+    assert records["wrong"]["status"] == "rejected", "4 appears in no output: rejected twice, the run ends rejected"

@@ -133,3 +133,26 @@ def test_other_models_get_no_examples_unless_asked(config: Config) -> None:
     model = ScriptedModel([action("final_answer", answer="3")], name="openai:big")
     run_task("How many lines does the file notes.txt have?", config, model=model)
     assert len(model.calls[0]) > 2
+
+
+def test_a_task_with_its_own_tools_gets_only_examples_that_use_them() -> None:
+    library = ExampleLibrary([example("What is the price of item A?", tool="get_price"), example("What is the total of the price column?")])
+    tools = [*BUILTINS, "get_price", "get_stock"]
+    assert library.select("What is the total price of item A?", 2, tools=tools, own_tools=["get_price", "get_stock"]) == [library.examples[0]]
+    assert library.select("What is the stock of item A?", 2, tools=tools, own_tools=["get_stock"]) == [], "no shell example instead"
+    assert len(library.select("What is the total price of item A?", 2, tools=tools)) == 2
+
+
+def test_a_run_with_custom_tools_shows_no_builtin_only_examples(config: Config) -> None:
+    def get_price(sku: str) -> float:
+        """Price of one unit of an item.
+
+        Args:
+            sku: The item code.
+        """
+        return 3.2
+
+    model = ScriptedModel([action("final_answer", answer="3.2")], name="local:tiny.gguf")
+    result = run_task("How many lines does the file notes.txt have? Use the price tool.", config, model=model, extra_tools=[get_price])
+    start = next(event for event in read_events(result.trace_path) if event["type"] == "run_start")
+    assert start["examples"] == [] and len(model.calls[0]) == 2

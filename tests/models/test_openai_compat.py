@@ -214,3 +214,53 @@ def test_a_streamed_completion_from_a_real_llama_cpp_server(llama_server: str) -
     streamed = model.complete(messages, max_tokens=24, on_text=pieces.append)
     assert len(pieces) > 3 and "".join(pieces) == streamed.text == model.complete(messages, max_tokens=24).text
     assert streamed.usage.completion_tokens > 0 and streamed.finish_reason in ("stop", "length")
+
+
+class GrammarRefusingServer(BaseHTTPRequestHandler):
+    """Refuses a request that carries a `grammar` as hosted APIs do (400), answers others; keeps each body."""
+
+    bodies: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).bodies.append(body)
+        if "grammar" in body:
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "Unrecognized request argument supplied: grammar"}}')
+            return
+        send_chat_completion(self, "I will look.\n```python\nprint(1)")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_code_mode_sends_the_grammar_and_stops_at_the_closing_fence_where_it_is_refused(tmp_path: Path) -> None:
+    from picoagent.actions.code_format import CLOSING_FENCE, CodeFormat
+
+    code_format = CodeFormat(ToolRegistry(builtin_tools(tmp_path)), workspace=tmp_path, config=Config())
+    GrammarRefusingServer.bodies = []
+    with serving(GrammarRefusingServer) as url:
+        model = OpenAIModel("m", base_url=f"{url}/v1", max_retries=0)
+        for _ in range(2):
+            completion = model.complete([{"role": "user", "content": "count"}], constraint=code_format.constraint(), max_tokens=1024)
+    first, retry, second = GrammarRefusingServer.bodies
+    assert first["grammar"] == code_format.constraint().grammar and first["stop"] == [CLOSING_FENCE]
+    assert "grammar" not in retry and retry["stop"] == [CLOSING_FENCE], "refused, the grammar goes and the stop string stays"
+    assert "grammar" not in second, "the refusal is remembered"
+    assert code_format.parse(completion.text).code == "print(1)", "a reply cut at the closing fence still parses"
+
+
+@pytest.mark.slow
+def test_code_mode_over_the_server_ends_each_step_at_the_fence(llama_server: str, tmp_path: Path) -> None:
+    config = Config(model="openai:gemma-3-270m", actions="code", runs_dir=tmp_path / "runs", workspace=tmp_path, max_steps=2, sandbox="off")
+    model = OpenAIModel("gemma-3-270m", base_url=llama_server)
+    result = run_task("How many files are in this folder?", config, model=model)
+    assert result.status in {"answered", "max_steps", "stuck", "invalid_output"} and model._takes_grammar
+    steps = [event for event in read_events(result.trace_path) if event["type"] == "step"]
+    for step in steps:
+        assert step["raw"].rstrip().endswith("```"), "the grammar ends the reply at the closing fence"
+        assert step["usage"]["completion_tokens"] < 1024
+    if result.last_call:  # the forced last call is final_answer with a literal: an answer, not a NameError
+        assert result.status == "answered" and steps[-1]["action"]["code"].startswith('final_answer("')
