@@ -119,6 +119,7 @@ def test_a_call_whose_input_failed_is_skipped_and_the_others_still_run(dag_confi
         ]
     )
     result = run_task("Try.", dag_config, model=model)
+    assert result.answer == "done"
     shown = model.calls[1][-1]["content"]
     assert "[2] shell error:\nskipped: call 1 failed" in shown and "fine\n[exit code 0]" in shown
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from picoagent.errors import ConfigError
-from picoagent.evals.reference import replay_steps, step_failed, verify
+from picoagent.evals.reference import replay_steps, verify
 from picoagent.evals.tasks import load_suite
 from picoagent.evals.workspace import prepared
 from picoagent.train.factory import FAMILIES, generate_tasks, write_suites
