@@ -141,13 +141,15 @@ class Tool:
         """Call the function with validated arguments, spreading the *args list back out."""
         positional: list[Any] = []
         keywords: dict[str, Any] = {}
-        for param in inspect.signature(self.function).parameters.values():
+        params = list(inspect.signature(self.function).parameters.values())
+        has_varargs = any(param.kind is param.VAR_POSITIONAL for param in params)
+        for param in params:
             if param.kind is param.VAR_POSITIONAL:
                 positional.extend(arguments[param.name])
-            elif param.kind is param.KEYWORD_ONLY:
+            elif param.kind is param.POSITIONAL_ONLY or (param.kind is param.POSITIONAL_OR_KEYWORD and has_varargs):
+                positional.append(arguments[param.name])  # before *args, only a position reaches them
+            else:  # by name, which also suits a function whose __signature__ fronts **kwargs (MCP tools)
                 keywords[param.name] = arguments[param.name]
-            else:  # by position: positional-only parameters and those before *args take nothing else
-                positional.append(arguments[param.name])
         return self.function(*positional, **keywords)
 
     def parameters_schema(self) -> dict[str, Any]:
