@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -135,17 +136,34 @@ def run(
     finished = results.finished() & wanted
     earlier = [r for r in results.records() if record_key(r) in finished]
     passed = sum(bool(r["passed"]) for r in earlier)
-    with Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[passed]} passed"), TimeElapsedColumn(), console=console) as progress:
-        bar = progress.add_task("eval", total=len(wanted), completed=len(earlier), passed=passed)
+    columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[passed]} passed"), TimeElapsedColumn(), TextColumn("{task.fields[running]}"))
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("eval", total=len(wanted), completed=len(earlier), passed=passed, running="")
+        running: list[str] = []  # what is in flight, oldest first; the bar names the newest
+        lock = threading.Lock()
+
+        def show_running() -> None:
+            more = f" (+{len(running) - 1})" if len(running) > 1 else ""
+            progress.update(bar, running=escape(f"running {running[-1]}{more}") if running else "")
+
+        def on_start(task, run: int) -> None:
+            with lock:
+                running.append(task.key if runs == 1 else f"{task.key} #{run + 1}")
+                show_running()
 
         def on_record(record: dict) -> None:
             nonlocal passed
             passed += bool(record["passed"])
+            with lock:
+                name = f"{record['suite']}/{record['task']}" + ("" if runs == 1 else f" #{record['run'] + 1}")
+                if name in running:
+                    running.remove(name)
+                show_running()
             progress.update(bar, advance=1, passed=passed)
             if record["status"] == "error":
                 progress.console.print(f"[red]error[/red] {escape(record['suite'])}/{escape(record['task'])}: {escape(str(record['error']))}")
 
-        ran, skipped = run_eval(task_list, models, options, results, runner=runner, on_record=on_record)
+        ran, skipped = run_eval(task_list, models, options, results, runner=runner, on_record=on_record, on_start=on_start)
     console.print(f"ran {ran} task runs, skipped {skipped} already finished; results in {results.file}")
     records = [r for r in results.records() if record_key(r) in wanted]
     print_summary(records)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from picoagent.errors import ConfigError
-from picoagent.evals.runner import EvalOptions, Job, ModelSource, make_record, run_one
+from picoagent.evals.runner import EvalOptions, Job, ModelSource, StartHook, make_record, run_one
 from picoagent.evals.tasks import Task
 
 LOCAL = "local"
@@ -138,7 +138,9 @@ class RayRunner:
         _import_ray()
         check_address(self.address)
 
-    def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(
+        self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path, *, on_start: StartHook | None = None
+    ) -> Iterator[tuple[Task, dict[str, Any]]]:
         if not jobs:
             return
         ray = _import_ray()
@@ -164,6 +166,8 @@ class RayRunner:
             def submit(worker: int) -> None:
                 task, run = queue.popleft()
                 in_flight[actors[worker].run.remote(task, run)] = (worker, task, run)
+                if on_start is not None:
+                    on_start(task, run)
 
             for worker in range(len(actors)):
                 submit(worker)

@@ -43,6 +43,8 @@ ModelFor = Callable[[Task], Model]
 # Called once in each worker process (the driver, for threads): a loaded model cannot travel
 # between processes, so a Ray worker receives this and loads its own.
 ModelSource = Callable[[], ModelFor]
+# Told which (task, run) has just started, for a progress display.
+StartHook = Callable[[Task, int], None]
 
 
 @dataclass(frozen=True)
@@ -273,10 +275,13 @@ Job = tuple[Task, int]
 class Runner(Protocol):
     """Where the runs of an eval happen."""
 
-    def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(
+        self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path, *, on_start: StartHook | None = None
+    ) -> Iterator[tuple[Task, dict[str, Any]]]:
         """Yield (task, record) for every job as it finishes, in any order, its trace under `runs_dir`.
 
-        Closing the iterator early (Ctrl-C, a failed write) stops the runs in flight.
+        `on_start(task, run)` is called as each job starts (for a progress display). Closing the
+        iterator early (Ctrl-C, a failed write) stops the runs in flight.
         """
         ...
 
@@ -292,16 +297,21 @@ class ThreadRunner:
     workers: int = 1
     lessons: LessonStore | None = None
 
-    def run(self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(
+        self, jobs: list[Job], models: ModelSource, options: EvalOptions, runs_dir: Path, *, on_start: StartHook | None = None
+    ) -> Iterator[tuple[Task, dict[str, Any]]]:
         model_for, options = models(), options.with_judge_loaded()
+
+        def start(task: Task, run: int) -> dict[str, Any]:
+            if on_start is not None:
+                on_start(task, run)
+            return run_one(task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline, lessons=self.lessons)
+
         waves = [[job for job in jobs if job[1] == run] for run in sorted({run for _, run in jobs})] if self.lessons else [jobs]
         eval_deadline = Deadline()  # no end of its own; cancelled, it stops the runs in flight
         with ThreadPoolExecutor(max_workers=max(self.workers, 1), thread_name_prefix="eval-worker") as pool:
             for wave in waves:
-                futures = {
-                    pool.submit(run_one, task, run, model_for(task), options, runs_dir, eval_deadline=eval_deadline, lessons=self.lessons): task
-                    for task, run in wave
-                }
+                futures = {pool.submit(start, task, run): task for task, run in wave}
                 try:
                     for future in as_completed(futures):
                         yield futures[future], future.result()
@@ -330,13 +340,14 @@ def run_eval(
     runner: Runner | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     review: Callable[[Task, dict[str, Any]], dict[str, Any]] | None = None,
+    on_start: StartHook | None = None,
 ) -> tuple[int, int]:
     """Run every (task, run) not already in `results`; returns (run now, skipped as done).
 
     `model` is one model for every task, a function giving each task its own (the replays
     of `picoagent train generate`), or a spec each worker process loads (what a Ray runner
     needs); `runner` defaults to threads, `options.workers` of them; `review` may amend a
-    record before it is written.
+    record before it is written; `on_start(task, run)` hears each run start.
     """
     done = results.finished()
     pending = [(task, run) for run in range(options.runs) for task in tasks if (task.key, run) not in done]
@@ -346,7 +357,7 @@ def run_eval(
         if not isinstance(runner, ThreadRunner):
             raise ConfigError("--reflect runs on this machine's threads: drop --ray")
         runner = replace(runner, lessons=LessonStore(results.path))
-    with closing(runner.run(pending, model_source(model), options, results.path / "runs")) as finished:
+    with closing(runner.run(pending, model_source(model), options, results.path / "runs", on_start=on_start)) as finished:
         for task, record in finished:
             if review is not None:
                 record = review(task, record)

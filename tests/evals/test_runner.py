@@ -269,3 +269,23 @@ def test_a_critic_for_every_run_of_an_eval(tmp_path):
     records = {r["task"]: r for r in results.records()}
     assert records["right"]["review"] == "accepted" and records["right"]["passed"]
     assert records["wrong"]["status"] == "rejected", "4 appears in no output: rejected twice, the run ends rejected"
+
+
+def test_each_run_is_announced_as_it_starts_before_its_record(tmp_path):
+    tasks = load_suite(write_suite(tmp_path / "suite", simple_tasks()))
+    events: list[tuple[str, str, int]] = []
+    options = EvalOptions(model_spec="scripted", runs=2, workers=2)
+    results = ResultsDir(tmp_path / "out", options.meta())
+    run_eval(
+        tasks,
+        PerTaskModel(SIMPLE_SCRIPTS),
+        options,
+        results,
+        on_start=lambda task, run: events.append(("start", task.id, run)),
+        on_record=lambda record: events.append(("record", record["task"], record["run"])),
+    )
+    starts = [e[1:] for e in events if e[0] == "start"]
+    assert sorted(starts) == [("right", 0), ("right", 1), ("wrong", 0), ("wrong", 1)]
+    for kind, task, run in events:
+        if kind == "record":
+            assert events.index(("start", task, run)) < events.index(("record", task, run)), "announced before it finished"
