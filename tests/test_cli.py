@@ -115,6 +115,7 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path: Path, runs_dir: Path) -> 
     assert done.returncode == 2 and "could not load GGUF model" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # retries with backoff: seconds; tests/models/test_openai_compat.py words it quickly
 def test_unreachable_server_names_the_url(tmp_path: Path, runs_dir: Path) -> None:
     env_url = "http://127.0.0.1:9/v1"  # discard port: nothing listens
     env = {**os.environ, "PICOAGENT_RUNS_DIR": str(runs_dir), "OPENAI_BASE_URL": env_url, "OPENAI_API_KEY": "x"}
@@ -328,6 +329,7 @@ def test_a_bad_config_file_is_one_line_and_nonzero(tmp_path: Path, runs_dir: Pat
     assert list(runs_dir.iterdir()) == []
 
 
+@pytest.mark.slow  # retries with backoff: seconds; tests/models/test_openai_compat.py words it quickly
 def test_a_server_read_timeout_is_worded_as_one(slow_chat_server: str, runs_dir: Path) -> None:
     done = picoagent(
         "run", "hi", "--model", "openai:m", "--actions", "json", "--api-timeout", "0.5",

@@ -65,7 +65,7 @@ def test_fetch_stops_reading_at_the_size_limit():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         text = fetch_registry(max_bytes=50_000).call("fetch_url", {"url": f"http://127.0.0.1:{server.server_address[1]}/"}).text
     finally:
@@ -104,7 +104,7 @@ def test_search_explains_a_refused_json_format():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), NoJson)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         observation = ToolRegistry([web_search_tool(searxng_url=url, timeout_s=5)]).call("web_search", {"query": "x"})
@@ -152,7 +152,7 @@ def test_fetch_waits_no_longer_than_the_runs_time_left():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         started = time.monotonic()
         with applied(Deadline(0.3)):
