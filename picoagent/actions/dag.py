@@ -132,8 +132,11 @@ class DagFormat:
         self.config = config
         final = registry.final_tool
         self._final_name = final.name if final else None
-        self._schema = self._build_schema(list(registry), config.dag_max_calls)
         self._finish_schema = self._build_schema([final], 1) if final else None
+        # A plan either calls tools or answers, as the instructions say: a small model that may
+        # mix them fills the plan with answer after answer, up to dag_max_calls.
+        working = self._build_schema([tool for tool in registry if tool is not final], config.dag_max_calls)
+        self._schema = {"anyOf": [working, self._finish_schema]} if self._finish_schema else working
 
     @staticmethod
     def _build_schema(tools: list[Tool], max_calls: int) -> dict[str, Any]:

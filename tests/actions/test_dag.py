@@ -147,10 +147,12 @@ def test_references_are_replaced_only_for_calls_waited_for() -> None:
     assert reference_value("42\n[exit code 0]") == "42" and reference_value("oops\n[exit code 1]") == "oops\n[exit code 1]"
 
 
-def test_the_schema_bounds_calls_and_the_finish_schema_allows_one_answer(tmp_path: Path) -> None:
+def test_the_schema_bounds_calls_and_a_plan_either_works_or_answers_once(tmp_path: Path) -> None:
     dag_format = DagFormat(ToolRegistry(builtin_tools(tmp_path)), config=Config(dag_max_calls=5))
-    calls = dag_format.constraint().schema["properties"]["calls"]
-    assert calls["maxItems"] == 5 and len(calls["items"]["anyOf"]) == 5
+    working, answering = dag_format.constraint().schema["anyOf"]
+    calls = working["properties"]["calls"]
+    assert calls["maxItems"] == 5 and [v["properties"]["tool"]["const"] for v in calls["items"]["anyOf"]] == ["shell", "read_file", "write_file", "edit_file"]
+    assert answering == dag_format.constraint(finish=True).schema, "an answer is a plan of its own: one final_answer call"
     finish = dag_format.constraint(finish=True).schema["properties"]["calls"]
     assert finish["maxItems"] == 1 and [v["properties"]["tool"]["const"] for v in finish["items"]["anyOf"]] == ["final_answer"]
     parsed = dag_format.parse('Plan: {"thought": "t", "calls": [{"id": 1, "tool": "shell", "args": {"command": "ls"}, "after": [2, 2]}]}')
