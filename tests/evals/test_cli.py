@@ -105,3 +105,11 @@ def test_eval_with_reflect_and_a_critic_and_their_results_directory(tmp_path):
     assert json.loads((out / "meta.json").read_text())["critic"] == "rules"
     again = runner.invoke(app, ["eval", str(suite), "--model", f"scripted:{script}", "--out", str(out), "--runs", "2"], env=env)
     assert again.exit_code != 0 and "critic was 'rules', now 'off'" in str(again.exception)  # main() prints it as one line
+
+
+def test_reflect_on_ray_is_refused_before_anything_runs(tmp_path):
+    suite = write_suite(tmp_path / "suite", [{"id": "count", "instruction": "How many lines?", "checks": [{"type": "numeric", "expected": 3}]}])
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["eval", str(suite), "--model", "scripted:x.json", "--out", str(out), "--runs", "2", "--reflect", "--ray"])
+    assert done.exit_code != 0 and "--reflect runs on this machine's threads" in str(done.exception)
+    assert not (out / "results.jsonl").exists()
