@@ -287,8 +287,9 @@ class Agent:
                     step["last_call"] = state.last_call[0]
 
                 def emit_step(**extra: Any) -> None:
-                    # engine_s: the step's own cost, without the model call and the action's execution.
-                    engine_s = time.perf_counter() - step_started - completion.timings.total_s - step.get("exec_s", 0.0)
+                    # engine_s: the step's own cost, without the model call, the wait for a shared model and the action's execution.
+                    timings = completion.timings
+                    engine_s = time.perf_counter() - step_started - timings.total_s - timings.wait_s - step.get("exec_s", 0.0)
                     self._emit("step", **step, **extra, engine_s=engine_s)
 
                 if completion.finish_reason == DEADLINE_REACHED or state.deadline.expired():

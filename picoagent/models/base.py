@@ -55,9 +55,11 @@ class Timings:
     total_s: float = 0.0
     prompt_s: float | None = None
     generation_s: float | None = None
+    # Time spent waiting for a model shared with other runs before this call could begin; not in total_s.
+    wait_s: float = 0.0
 
     def to_dict(self) -> dict[str, float | None]:
-        return {"total_s": self.total_s, "prompt_s": self.prompt_s, "generation_s": self.generation_s}
+        return {"total_s": self.total_s, "prompt_s": self.prompt_s, "generation_s": self.generation_s, "wait_s": self.wait_s}
 
 
 @dataclass

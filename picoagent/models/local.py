@@ -284,7 +284,7 @@ class LocalModel:
             gbnf = _schema_gbnf(json.dumps(constraint.schema))  # key order matters: thoughts first
 
         deadline = deadline or Deadline()
-        started = time.perf_counter()
+        waiting = started = time.perf_counter()
         # Until the model is free, nothing is evaluated: a call that never gets it is cut off empty.
         cached, first_token_at, pieces, finish_reason = len(tokens), None, [], DEADLINE_REACHED
         if self._acquire(deadline):
@@ -304,5 +304,5 @@ class LocalModel:
         text = "".join(pieces)
         completion_tokens = self.count_tokens(text) if text else 0
         usage = Usage(prompt_tokens=len(tokens), completion_tokens=completion_tokens, prompt_tokens_evaluated=len(tokens) - cached)
-        timings = Timings(total_s=ended - started, prompt_s=first_token_at - started, generation_s=ended - first_token_at)
+        timings = Timings(total_s=ended - started, prompt_s=first_token_at - started, generation_s=ended - first_token_at, wait_s=started - waiting)
         return Completion(text=text, usage=usage, timings=timings, finish_reason=finish_reason)

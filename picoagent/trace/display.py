@@ -45,9 +45,11 @@ class EventPrinter:
 
     def print_step(self, step: dict[str, Any]) -> None:
         usage, timings = step.get("usage", {}), step.get("timings", {})
+        wait_s = timings.get("wait_s") or 0.0
+        waited = f" after waiting {wait_s:.1f}s for the model" if wait_s >= 0.05 else ""
         self.console.rule(
             f"step {step['step']}  [dim]{usage.get('prompt_tokens', 0)}+{usage.get('completion_tokens', 0)} tokens, "
-            f"{(timings.get('total_s') or 0):.1f}s[/dim]",
+            f"{(timings.get('total_s') or 0):.1f}s{waited}[/dim]",
             align="left",
         )
         if step.get("last_call"):

@@ -86,7 +86,7 @@ class SpanBuilder:
         from opentelemetry.trace import Status, StatusCode
 
         timings, usage = event.get("timings") or {}, event.get("usage") or {}
-        model_s = timings.get("total_s") or 0.0
+        model_s = (timings.get("total_s") or 0.0) + (timings.get("wait_s") or 0.0)  # as the caller saw it, queueing included
         exec_s = event.get("exec_s") or 0.0
         end = _ns(event["time"])
         start = end - int((model_s + exec_s + (event.get("engine_s") or 0.0)) * NS)

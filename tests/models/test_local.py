@@ -73,6 +73,20 @@ def test_max_tokens_bounds_the_completion(local_model) -> None:
     assert completion.finish_reason == "length"
 
 
+def test_a_call_that_waits_for_the_shared_model_reports_the_wait_apart(local_model) -> None:
+    import threading
+
+    busy: list = []
+    thread = threading.Thread(target=lambda: busy.append(local_model.complete([{"role": "user", "content": "Count from 1 to 500."}], max_tokens=64)))
+    thread.start()
+    time.sleep(0.05)  # the other call has the model by now
+    waited = local_model.complete([{"role": "user", "content": "Name a colour."}], max_tokens=4)
+    thread.join()
+    assert waited.timings.wait_s > busy[0].timings.total_s - 0.1, "it queued behind the whole of the other call"
+    assert waited.timings.total_s < waited.timings.wait_s, "the wait is not counted as the call's own time"
+    assert local_model.complete([{"role": "user", "content": "Name a colour."}], max_tokens=4).timings.wait_s < 0.05
+
+
 def test_a_prompt_larger_than_the_context_is_refused(local_model) -> None:
     with pytest.raises(ContextOverflowError, match="exceeds the context"):
         local_model.complete([{"role": "user", "content": "word " * 6000}], max_tokens=16)

@@ -69,3 +69,13 @@ def test_runs_show_displays_a_dag_batch_with_a_timeline_per_call(config) -> None
     second = next(line for line in lines if line.startswith("[2] shell"))
     assert '{"command": "echo a"} after 1' in second, "the arguments as run, with the reference filled in"
     assert first.index("█") < second.index("█"), "the second call's bar starts where the first one's ends"
+
+
+def test_a_step_that_queued_for_a_shared_model_says_how_long_apart_from_its_own_time() -> None:
+    console = Console(record=True, width=120)
+    printer = EventPrinter(console)
+    printer("step", {"step": 1, "raw": "", "usage": {}, "timings": {"total_s": 0.4, "wait_s": 2.5}})
+    printer("step", {"step": 2, "raw": "", "usage": {}, "timings": {"total_s": 0.4, "wait_s": 0.0}})
+    first, second = [line for line in console.export_text().splitlines() if line.startswith("step ")]
+    assert "0.4s after waiting 2.5s for the model" in first
+    assert "waiting" not in second
