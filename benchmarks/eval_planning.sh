@@ -1,26 +1,39 @@
 #!/usr/bin/env bash
-# The terminal suite on the embedded model in json, plan and dag actions (docs/planning.md).
+# The shipped suites on the embedded model in json, plan and dag actions, each with and without
+# the rules critic (docs/planning.md).
 #
-# The three formats run at the same time so that they share whatever load the machine has;
-# wall times are comparable with each other, not with quieter runs. Pass rate, steps and
-# tokens do not depend on load (greedy decoding). TASKS picks a subset; re-running resumes.
+# The formats run at the same time so that they share whatever load the machine has; wall
+# times are comparable with each other, not with quieter runs. Pass rate, steps and tokens do
+# not depend on load (greedy decoding). TASKS picks a subset; re-running resumes.
 # Usage: benchmarks/eval_planning.sh
-#        TASKS="count-lines csv-total" FORMATS="json plan" benchmarks/eval_planning.sh
+#        SUITES="debug tools" FORMATS="json plan" CRITICS=rules benchmarks/eval_planning.sh
+#        SUITES=terminal TASKS="count-lines csv-total" benchmarks/eval_planning.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MAX_STEPS=${MAX_STEPS:-4}
-TIMEOUT=${TIMEOUT:-900}
+MAX_STEPS=${MAX_STEPS:-6}
+TIMEOUT=${TIMEOUT:-300}
+SUITES=${SUITES:-"terminal debug qa web tools"}
 FORMATS=${FORMATS:-"json plan dag"}
-TASKS=${TASKS:-"csv-total csv-distinct-cities count-lines count-log-files create-file exit-code json-version fifth-line"}
+CRITICS=${CRITICS:-"off rules"}
+TASKS=${TASKS:-}
 OUT=${OUT:-benchmarks/results/plan-dag}
 MODEL=${MODEL:-local}
+# Worked examples per task; empty means the model's default (0 with an adapter, 2 for the base alone).
+EXAMPLES=${EXAMPLES:-}
 
 selected=()
 for task in $TASKS; do selected+=(--task "$task"); done
-for format in $FORMATS; do
-  .venv/bin/picoagent eval terminal --model "$MODEL" --actions "$format" --runs 1 --max-steps "$MAX_STEPS" \
-    --timeout "$TIMEOUT" "${selected[@]}" --out "$OUT/terminal-$format" > "$OUT-$format.log" 2>&1 &
+mkdir -p "$OUT"
+for suite in $SUITES; do
+  for critic in $CRITICS; do
+    for format in $FORMATS; do
+      name="$suite-$format-critic-$critic"
+      .venv/bin/picoagent eval "$suite" --model "$MODEL" --actions "$format" --critic "$critic" --runs 1 \
+        ${EXAMPLES:+--examples "$EXAMPLES"} --max-steps "$MAX_STEPS" --timeout "$TIMEOUT" "${selected[@]}" \
+        --out "$OUT/$name" > "$OUT/$name.log" 2>&1 &
+    done
+    wait
+    for format in $FORMATS; do echo "== $suite, $format, critic $critic"; tail -n 12 "$OUT/$suite-$format-critic-$critic.log"; done
+  done
 done
-wait
-for format in $FORMATS; do tail -n 20 "$OUT-$format.log"; done
