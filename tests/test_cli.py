@@ -261,8 +261,12 @@ def test_version_and_shell_completion(runs_dir: Path) -> None:
     from picoagent import __version__
 
     assert picoagent("--version", runs_dir=runs_dir).stdout.strip() == f"picoagent {__version__}"
-    completion = picoagent("--show-completion", "bash", runs_dir=runs_dir)
-    assert completion.returncode == 0 and "complete" in completion.stdout and "COMP_WORDS" in completion.stdout
+    # Typer detects the shell from the process tree, not from an argument: run it from bash,
+    # as a user would, whatever started the tests (a detached runner has no shell above it).
+    completion = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m picoagent.cli --show-completion"], capture_output=True, text=True, timeout=120, cwd=runs_dir.parent
+    )
+    assert completion.returncode == 0 and "complete" in completion.stdout and "COMP_WORDS" in completion.stdout, completion.stderr
 
 
 def test_runs_list_json_status_filter_and_80_columns(tmp_path: Path, runs_dir: Path) -> None:
