@@ -37,7 +37,19 @@ class ShellResult:
             status = f"[timed out after {self.duration_s:.0f}s; the command and its children were killed]"
         else:
             status = f"[exit code {self.exit_code}]"
-        return f"{self.output.rstrip()}\n{status}" if self.output.strip() else f"(no output)\n{status}"
+        output = self.output.rstrip()
+        if self.exit_code == 0 and _NO_TESTS_RAN.search(output):
+            output += f"\n{NO_TESTS_NOTE}"
+        return f"{output}\n{status}" if output.strip() else f"(no output)\n{status}"
+
+
+# unittest exits 0 with "OK" when it finds no tests (Python 3.12 made that exit 5): the 270M model
+# ran `python3 -m unittest` beside a tests/ folder in 9 of 9 debug tasks, read "OK" and answered.
+_NO_TESTS_RAN = re.compile(r"^Ran 0 tests in ", re.MULTILINE)
+NO_TESTS_NOTE = (
+    "[unittest found no tests where it looked, so nothing was tested. Find the test files "
+    "(ls, or find . -name 'test*.py') and name their folder: python3 -m unittest discover -s FOLDER]"
+)
 
 
 # The status line describe() ends with when the command did not succeed.
