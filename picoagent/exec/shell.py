@@ -37,19 +37,48 @@ class ShellResult:
             status = f"[timed out after {self.duration_s:.0f}s; the command and its children were killed]"
         else:
             status = f"[exit code {self.exit_code}]"
-        output = self.output.rstrip()
-        if self.exit_code == 0 and _NO_TESTS_RAN.search(output):
-            output += f"\n{NO_TESTS_NOTE}"
-        return f"{output}\n{status}" if output.strip() else f"(no output)\n{status}"
+        return f"{self.output.rstrip()}\n{status}" if self.output.strip() else f"(no output)\n{status}"
 
 
 # unittest exits 0 with "OK" when it finds no tests (Python 3.12 made that exit 5): the 270M model
 # ran `python3 -m unittest` beside a tests/ folder in 9 of 9 debug tasks, read "OK" and answered.
-_NO_TESTS_RAN = re.compile(r"^Ran 0 tests in ", re.MULTILINE)
-NO_TESTS_NOTE = (
-    "[unittest found no tests where it looked, so nothing was tested. Find the test files "
-    "(ls, or find . -name 'test*.py') and name their folder: python3 -m unittest discover -s FOLDER]"
-)
+_NO_TESTS_RAN = re.compile(r"^Ran 0 tests in \d+\.\d+s$", re.MULTILINE)
+_NO_TESTS = "[unittest found no tests where it looked, so nothing was tested."
+_SKIPPED_FOLDERS = {"__pycache__", "node_modules", "venv", "site-packages"}
+
+
+def no_tests_note(workspace: Path) -> str:
+    """What to tell a model whose unittest run found nothing: where the test files are, if any."""
+    folders = _test_folders(workspace)
+    if not folders:
+        return f"{_NO_TESTS} Find the test files (ls, or find . -name 'test*.py') and name their folder: python3 -m unittest discover -s FOLDER]"
+    return f"{_NO_TESTS} Test files are in {', '.join(f + '/' for f in folders)}: python3 -m unittest discover -s {folders[0]}]"
+
+
+def _test_folders(workspace: Path, depth: int = 4, limit: int = 3, visits: int = 2000) -> list[str]:
+    """Folders up to three levels below the workspace (not the workspace itself) holding test*.py or *_test.py, shallowest first."""
+    found: list[str] = []
+    level = [workspace]
+    for _ in range(depth):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                children = sorted(folder.iterdir())
+            except OSError:
+                continue
+            for child in children:
+                visits -= 1
+                if visits < 0:
+                    return found
+                if child.is_dir() and not child.is_symlink() and not child.name.startswith(".") and child.name not in _SKIPPED_FOLDERS:
+                    below.append(child)
+                elif folder != workspace and child.suffix == ".py" and (child.name.startswith("test") or child.name.endswith("_test.py")):
+                    found.append(str(folder.relative_to(workspace)))
+                    if len(found) == limit:
+                        return found
+                    break
+        level = below
+    return found
 
 
 # The status line describe() ends with when the command did not succeed.
@@ -152,8 +181,11 @@ def run_shell(
     output = reader.output.text()
     if limit_hits:
         output += f"\n[the process limit ({limits.max_processes} processes and threads) was reached {limit_hits} times; further forks failed]"
+    output = truncate_middle(output, output_limit)
+    if not timed_out and process.returncode == 0 and _NO_TESTS_RAN.search(output):
+        output += f"\n{no_tests_note(cwd)}"
     return ShellResult(
-        output=truncate_middle(output, output_limit),
+        output=output,
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,
         duration_s=time.perf_counter() - started,
