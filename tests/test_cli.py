@@ -263,8 +263,9 @@ def test_version_and_shell_completion(runs_dir: Path) -> None:
     assert picoagent("--version", runs_dir=runs_dir).stdout.strip() == f"picoagent {__version__}"
     # Typer detects the shell from the process tree, not from an argument: run it from bash,
     # as a user would, whatever started the tests (a detached runner has no shell above it).
+    # A second command keeps bash from replacing itself with the first.
     completion = subprocess.run(
-        ["bash", "-c", f"{sys.executable} -m picoagent.cli --show-completion"], capture_output=True, text=True, timeout=120, cwd=runs_dir.parent
+        ["bash", "-c", f"{sys.executable} -m picoagent.cli --show-completion; exit $?"], capture_output=True, text=True, timeout=120, cwd=runs_dir.parent
     )
     assert completion.returncode == 0 and "complete" in completion.stdout and "COMP_WORDS" in completion.stdout, completion.stderr
 
