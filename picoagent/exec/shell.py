@@ -55,30 +55,36 @@ def no_tests_note(workspace: Path) -> str:
     return f"{_NO_TESTS} Test files are in {', '.join(f + '/' for f in folders)}: python3 -m unittest discover -s {folders[0]}]"
 
 
-def _test_folders(workspace: Path, depth: int = 4, limit: int = 3, visits: int = 2000) -> list[str]:
-    """Folders up to three levels below the workspace (not the workspace itself) holding test*.py or *_test.py, shallowest first."""
+def _test_folders(workspace: Path, levels: int = 3, limit: int = 3, visits: int = 2000) -> list[str]:
+    """Folders up to `levels` below the workspace (not the workspace itself) holding test*.py or
+    *_test.py, shallowest first; at most `visits` entries are looked at."""
     found: list[str] = []
     level = [workspace]
-    for _ in range(depth):
+    for _ in range(levels + 1):
         below: list[Path] = []
         for folder in level:
             try:
-                children = sorted(folder.iterdir())
+                children = sorted(folder.iterdir())[: max(visits, 0)]
             except OSError:
                 continue
-            for child in children:
-                visits -= 1
-                if visits < 0:
-                    return found
-                if child.is_dir() and not child.is_symlink() and not child.name.startswith(".") and child.name not in _SKIPPED_FOLDERS:
-                    below.append(child)
-                elif folder != workspace and child.suffix == ".py" and (child.name.startswith("test") or child.name.endswith("_test.py")):
-                    found.append(str(folder.relative_to(workspace)))
-                    if len(found) == limit:
-                        return found
+            visits -= len(children)
+            below += [child for child in children if _searchable_folder(child)]
+            if folder != workspace and any(_is_test_file(child) for child in children):
+                found.append(str(folder.relative_to(workspace)))
+                if len(found) == limit:
                     break
+        if len(found) == limit or visits <= 0:
+            break
         level = below
     return found
+
+
+def _searchable_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not path.name.startswith(".") and path.name not in _SKIPPED_FOLDERS
+
+
+def _is_test_file(path: Path) -> bool:
+    return path.suffix == ".py" and (path.name.startswith("test") or path.name.endswith("_test.py")) and path.is_file()
 
 
 # The status line describe() ends with when the command did not succeed.

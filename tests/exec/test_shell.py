@@ -128,3 +128,7 @@ def test_with_no_test_files_in_sight_the_note_says_how_to_find_them(tmp_path: Pa
     (tmp_path / "src" / "pkg" / "checks").mkdir(parents=True)
     (tmp_path / "src" / "pkg" / "checks" / "io_test.py").write_text("")
     assert "Test files are in src/pkg/checks/" in shell_module.no_tests_note(tmp_path)
+    (tmp_path / "src" / "test_main.py").write_text("")
+    (tmp_path / "src" / "unit").mkdir()
+    (tmp_path / "src" / "unit" / "test_parts.py").write_text("")
+    assert "Test files are in src/, src/unit/, src/pkg/checks/: python3 -m unittest discover -s src]" in shell_module.no_tests_note(tmp_path)
