@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -74,8 +75,6 @@ def test_max_tokens_bounds_the_completion(local_model) -> None:
 
 
 def test_a_call_that_waits_for_the_shared_model_reports_the_wait_apart(local_model) -> None:
-    import threading
-
     busy: list = []
     thread = threading.Thread(target=lambda: busy.append(local_model.complete([{"role": "user", "content": "Count from 1 to 500."}], max_tokens=64)))
     thread.start()
