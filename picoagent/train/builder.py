@@ -57,6 +57,8 @@ ANSWER_FORMS: dict[str, list[str]] = {
         "Give just that text.",
         "Respond with the text, nothing more.",
         "Only the text, please.",
+        "Give the complete output, exactly as printed.",
+        "Reply with the whole printed line, every word of it.",
     ],
 }
 

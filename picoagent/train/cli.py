@@ -124,7 +124,7 @@ def fit(
     save_every: int = typer.Option(20, "--save-every", min=1, help="Optimizer steps between checkpoints."),
     eval_every: int = typer.Option(50, "--eval-every", min=1, help="Optimizer steps between validation losses."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint in --out."),
-    init: Optional[Path] = typer.Option(None, "--init", help="Start from this adapter's weights (a fresh optimizer): more training on new data."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this adapter's weights (a fresh optimizer): more training on new data. An adapter directory or a LoRA GGUF, such as the shipped one."),
 ) -> None:
     """LoRA fine-tuning of the base on a dataset; Ctrl-C saves a checkpoint that --resume continues."""
     _require_train_extra("torch", "transformers", "peft")

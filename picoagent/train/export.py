@@ -88,6 +88,53 @@ def export_adapter(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, o
     return {"path": str(out), "tensors": len(tensors), "rank": rank, "alpha": alpha, "architecture": architecture, "bytes": out.stat().st_size}
 
 
+def import_adapter(adapter_gguf: Path, out: Path, base_gguf: Path) -> Path:
+    """Write a LoRA GGUF back as a peft adapter directory (`out`), to train further from it.
+
+    The shipped adapter exists only as a GGUF; `fit --init FILE.gguf` starts from it through
+    this. Tensors come back as float32 from the file's float16, so the start is the adapter
+    the engine runs, not the fit's last fp32 weights. An adapter recorded for another base is
+    refused by name.
+    """
+    import gguf
+    import numpy as np
+    from peft import LoraConfig
+    from safetensors.numpy import save_file
+
+    if not adapter_gguf.is_file():
+        raise ConfigError(f"adapter not found: {adapter_gguf}")
+    try:
+        reader = gguf.GGUFReader(str(adapter_gguf))
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"{adapter_gguf} is not a GGUF file: {exc}") from None
+    fields = reader.fields
+    if "adapter.lora.alpha" not in fields or fields.get("adapter.type") is None or fields["adapter.type"].contents() != "lora":
+        raise ConfigError(f"{adapter_gguf} is not a LoRA adapter GGUF (no adapter.type = lora)")
+    if BASE_SHA_KEY in fields and fields[BASE_SHA_KEY].contents() != file_sha256(base_gguf):
+        raise ConfigError(f"{adapter_gguf.name} was made for another base than {base_gguf.name}")
+    peft_names = {gguf_name: module for module, gguf_name in GGUF_NAMES.items()}
+    tensors: dict[str, object] = {}
+    ranks = set()
+    modules = set()
+    for tensor in reader.tensors:
+        match = re.fullmatch(r"blk\.(\d+)\.(\w+)\.weight\.lora_([ab])", tensor.name)
+        if not match or match.group(2) not in peft_names:
+            raise ConfigError(f"{adapter_gguf.name}: tensor {tensor.name} is not a LoRA weight of an attention or MLP projection")
+        layer, name, half = match.groups()
+        value = np.array(tensor.data, dtype=np.float32).reshape([int(d) for d in reversed(tensor.shape)])
+        ranks.add(value.shape[0] if half == "a" else value.shape[1])
+        modules.add(peft_names[name].rsplit(".", 1)[1])
+        tensors[f"base_model.model.model.layers.{layer}.{peft_names[name]}.lora_{half.upper()}.weight"] = value
+    if len(ranks) != 1:
+        raise ConfigError(f"{adapter_gguf.name}: its LoRA tensors have ranks {sorted(ranks)}; one rank is needed")
+    rank = ranks.pop()
+    out.mkdir(parents=True, exist_ok=True)
+    config = LoraConfig(r=rank, lora_alpha=float(fields["adapter.lora.alpha"].contents()), target_modules=sorted(modules), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+    config.save_pretrained(str(out))
+    save_file(tensors, str(out / "adapter_model.safetensors"))
+    return out
+
+
 def export_merged(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, object]:
     """Write a whole model: the base GGUF with the adapter merged into its weights.
 

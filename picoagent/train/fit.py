@@ -291,15 +291,22 @@ def fit(
     """Train a LoRA adapter on the dataset; writes OUT/adapter_model.safetensors and OUT/fit.json.
 
     `init` starts from an earlier adapter's weights (its rank and alpha), with a fresh
-    optimizer and schedule: more training on new data without starting over.
+    optimizer and schedule: more training on new data without starting over. It is an
+    adapter directory or a LoRA GGUF (such as the shipped adapter).
     """
     samples = read_samples(data)
     train = [s for s in samples if s.split == "train"]
     val = [s for s in samples if s.split == "val"]
     if not train:
         raise ConfigError(f"{data} has no training samples (split 'train')")
+    init_source = init
+    if init is not None and init.is_file():
+        # A LoRA GGUF (the shipped adapter exists only as one): back to a peft directory beside the output.
+        from picoagent.train.export import import_adapter
+
+        init = import_adapter(init, out / "init-adapter", base_gguf)
     if init is not None and not (init / "adapter_config.json").is_file():
-        raise ConfigError(f"--init {init}: not an adapter directory (from `picoagent train fit`)")
+        raise ConfigError(f"--init {init}: neither an adapter directory (from `picoagent train fit`) nor a LoRA GGUF")
     if init is not None:
         init_config = json.loads((init / "adapter_config.json").read_text())
         if (init_config.get("r"), init_config.get("lora_alpha")) != (options.lora_r, options.lora_alpha):
@@ -307,7 +314,7 @@ def fit(
     meta = {
         "dataset_sha256": dataset_digest(data),
         "base_sha256": file_sha256(base_gguf),
-        "init_sha256": file_sha256(init / "adapter_model.safetensors") if init else None,
+        "init_sha256": None if init_source is None else file_sha256(init_source if init_source.is_file() else init_source / "adapter_model.safetensors"),
         "options": options.identity(),
     }
     checkpoint = out / CHECKPOINT
@@ -426,5 +433,6 @@ def fit(
     }
     (out / FIT_REPORT).write_text(json.dumps(report, indent=2))
     shutil.rmtree(checkpoint, ignore_errors=True)
+    shutil.rmtree(out / "init-adapter", ignore_errors=True)
     return report
 

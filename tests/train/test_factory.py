@@ -133,3 +133,22 @@ def test_many_seeds_of_generated_tasks_stay_held_out():
     assert len(names) > 200 and len(generated_sentences) > 500
     assert suite_names_among(names) == []
     assert sorted(generated_sentences & suite_sentences()) == []
+
+
+def test_csv_tables_vary_in_width_and_thoughts_number_the_header_before_using_a_field():
+    import re
+
+    widths, numbered = set(), 0
+    for task in generate_tasks(["csv"], 60, seed=12):
+        (table,) = [text for path, text in task.setup.files.items() if not path.endswith("_over.csv")]
+        header = table.splitlines()[0].split(",")
+        widths.add(len(header))
+        for step in task.reference.steps:
+            used = re.findall(r"(?:field|column) (\d)\b", step.thought)
+            if not used:
+                continue
+            listing = ", ".join(f"{k} {name}" for k, name in enumerate(header, 1))
+            assert listing in step.thought, f"{task.id}: {step.thought!r} does not number the header {header}"
+            numbered += 1
+    assert widths == {2, 3, 4, 5}, "a fixed width teaches a field number, not reading the header"
+    assert numbered >= 30

@@ -68,6 +68,17 @@ def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path:
     more = fit(dataset, tmp_path / "more", default_model_path(), FitOptions(**{**options.__dict__, "max_steps": 1}), init=tmp_path / "straight")
     assert more["losses"][0][1] < straight["losses"][0][1], "it starts where the earlier adapter ended, not from scratch"
 
+    # ... or from its GGUF, as llama.cpp runs it (the shipped adapter exists only as one).
+    from picoagent.train.export import export_adapter
+
+    export_adapter(tmp_path / "straight", tmp_path / "straight.gguf", default_model_path())
+    from_gguf = fit(dataset, tmp_path / "more-gguf", default_model_path(), FitOptions(**{**options.__dict__, "max_steps": 1}), init=tmp_path / "straight.gguf")
+    assert from_gguf["losses"][0][1] == pytest.approx(more["losses"][0][1], abs=0.01), "float16 in the GGUF, the same start"
+    assert not (tmp_path / "more-gguf" / "init-adapter").exists()
+    (tmp_path / "notes.gguf").write_text("not a model")
+    with pytest.raises(ConfigError, match="notes.gguf is not a GGUF file"):
+        fit(dataset, tmp_path / "bad", default_model_path(), options, init=tmp_path / "notes.gguf")
+
 
 def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one(dataset: Path) -> None:
     from peft import LoraConfig, get_peft_model

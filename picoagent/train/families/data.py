@@ -14,7 +14,8 @@ NUMBER_COLUMNS = {"qty": ((1, 40), "quantity", "quantity"), "price": ((2, 300), 
 
 
 def _table(rng: random.Random) -> tuple[list[str], list[dict[str, object]]]:
-    columns = rng.sample(sorted(TEXT_COLUMNS), 2) + rng.sample(sorted(NUMBER_COLUMNS), 2)
+    # Two to five columns: with always four, the tuned model learned "field 3" rather than reading the header.
+    columns = rng.sample(sorted(TEXT_COLUMNS), rng.randint(1, 2)) + rng.sample(sorted(NUMBER_COLUMNS), rng.randint(1, 3))
     rng.shuffle(columns)
     rows = []
     for _ in range(rng.randint(6, 22)):
@@ -58,7 +59,10 @@ def csv(rng: random.Random) -> Draft:
         steps.shell(say(rng, ["Now look at the header of {name}.", "Read the first lines of {name}."], name=name), f"head -n 3 {name}")
     elif steps.look:
         steps.shell(say(rng, ["Look at the header and first rows of {name} to find the columns.", "Check which column is which in {name}.", "head shows the column order of {name}."], name=name), f"head -n 3 {name}")
-    position = say(rng, ["{col} is column {k}.", "The {col} column is field {k}."], col=number_column, k=number_k)
+    # The header numbered out loud before a field number is used: a small model copies the
+    # position from that list instead of guessing it.
+    fields = say(rng, ["Fields: {f}.", "Numbering the header: {f}.", "The header in order: {f}."], f=", ".join(f"{k} {c}" for k, c in enumerate(columns, 1)))
+    position = fields + " " + say(rng, ["{col} is column {k}.", "The {col} column is field {k}."], col=number_column, k=number_k)
     if kind == "sum":
         total = sum(int(row[number_column]) for row in rows)
         instruction = shown + say(rng, ["What is the sum of the {w} column in {name}?", "Add up the {w} values of {name}.", "What do the {w} figures in {name} total?", "Give the total {w} over all rows of {name}."], w=number_word, name=name) + " " + form(rng, "number")
@@ -76,7 +80,7 @@ def csv(rng: random.Random) -> Draft:
         best = max(totals, key=lambda key: totals[key])
         instruction = shown + say(rng, ["In {name}, which {t} has the highest total {w}?", "Which {t} in {name} adds up to the most {w}?", "Group {name} by {t} and sum the {w}: which {t} comes out on top?", "Find the {t} with the largest summed {w} in {name}."], name=name, t=text_word, w=number_word) + " " + form(rng, "name")
         steps.shell(
-            say(rng, ["{t} is field {a} and {w} field {b}: total per {t} with awk, sort, keep the top.", "Sum field {b} per value of field {a}, then sort biggest first."], t=text_column, w=number_column, a=text_k, b=number_k),
+            fields + " " + say(rng, ["{t} is field {a} and {w} field {b}: total per {t} with awk, sort, keep the top.", "Group by field {a} ({t}), sum field {b} ({w}), then sort biggest first."], t=text_column, w=number_column, a=text_k, b=number_k),
             f"awk -F, 'NR>1 {{t[${text_k}]+=${number_k}}} END {{for (k in t) print t[k], k}}' {name} | sort -rn | head -n 3",
         )
         steps.answer(say(rng, ["{b} is at the top with {n}.", "The first line is {n} {b}, the highest total.", "{b} has the largest total, {n}."], b=best, n=totals[best]), best)
@@ -88,13 +92,13 @@ def csv(rng: random.Random) -> Draft:
             row[number_column] = top - 1
         winner = str(winners[0][text_column])
         instruction = shown + say(rng, ["Which row of {name} has the highest {w}? Tell me its {t}.", "What is the {t} on the row with the largest {w} in {name}?", "Look up the {t} of the single row with the top {w} in {name}."], name=name, w=number_word, t=text_word) + " " + form(rng, "name")
-        steps.shell(say(rng, ["Sort the rows by field {b} as numbers, biggest first.", "sort -t, -k{b} -rn puts the largest {w} on top."], b=number_k, w=number_word), f"tail -n +2 {name} | sort -t, -k{number_k},{number_k} -rn | head -n 2")
+        steps.shell(fields + " " + say(rng, ["Sort the rows by field {b} ({c}) as numbers, biggest first.", "{c} is field {b}: sort -t, -k{b} -rn puts the largest {w} on top."], b=number_k, c=number_column, w=number_word), f"tail -n +2 {name} | sort -t, -k{number_k},{number_k} -rn | head -n 2")
         steps.answer(say(rng, ["The top row's {t} is {v}.", "The first row has {w} {n}; its {t} is {v}.", "{v} is on the row with the most {w}."], t=text_word, v=winner, w=number_word, n=top), winner)
         return Draft(instruction, [{"type": "answer", "expected": winner}], steps.items, files={name: _csv_text(columns, rows)})
     if kind == "distinct":
         n = len({row[text_column] for row in rows})
         instruction = shown + say(rng, ["How many different values are in the {t} column of {name}?", "Count the distinct {t} entries in {name}.", "How many unique {t} values does {name} have?", "In {name}, how many distinct values does the {t} column take?"], t=text_word, name=name) + " " + form(rng, "number")
-        steps.shell(say(rng, ["{t} is field {a}: cut it out, drop the header, keep unique values, count.", "Take field {a} without the header, sort -u, wc -l."], t=text_column, a=text_k), f"tail -n +2 {name} | cut -d, -f{text_k} | sort -u | wc -l")
+        steps.shell(fields + " " + say(rng, ["{t} is field {a}: cut it out, drop the header, keep unique values, count.", "Take field {a} ({t}) without the header, sort -u, wc -l."], t=text_column, a=text_k), f"tail -n +2 {name} | cut -d, -f{text_k} | sort -u | wc -l")
         steps.answer(say(rng, ["wc printed {n} distinct values.", "There are {n} different {t} values.", "{n} unique entries."], n=n, t=text_word), str(n))
         return Draft(instruction, [{"type": "numeric", "expected": n}], steps.items, files={name: _csv_text(columns, rows)})
     if kind == "rows":
@@ -112,7 +116,7 @@ def csv(rng: random.Random) -> Draft:
         "Write {out}: the header of {name}, then only the rows with {w} above {x}, in the same order.",
         "Make {out} from {name}, keeping the header and every row where {w} exceeds {x}.",
     ], name=name, w=number_word, x=threshold, out=out)
-    steps.shell(say(rng, ["Keep line 1 and the rows where field {b} > {x}.", "awk keeps the header and rows whose {w} is over {x}."], b=number_k, x=threshold, w=number_column), f"awk -F, 'NR==1 || ${number_k} > {threshold}' {name} > {out}")
+    steps.shell(fields + " " + say(rng, ["Keep line 1 and the rows where field {b} ({w}) > {x}.", "{w} is field {b}: awk keeps the header and rows whose {w} is over {x}."], b=number_k, x=threshold, w=number_column), f"awk -F, 'NR==1 || ${number_k} > {threshold}' {name} > {out}")
     steps.shell(say(rng, ["Count the lines of {out} to check it.", "Check the new file."], out=out), f"wc -l {out}")
     steps.done()
     checks = [{"type": "file", "path": out, "equals": _csv_text(columns, kept)}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from picoagent.train.builder import WORDS, Draft, Steps, file_name, folder_name, form, misspelled, say
+from picoagent.train.builder import PEOPLE, WORDS, Draft, Steps, file_name, folder_name, form, misspelled, say
 
 SCRIPTS = "nightly probe warmup sync_mirror rotate_keys reindex snapshot_job fetch_feeds tidy_cache bake_assets gauge pinger".split()
 COMPONENTS = ["auth", "billing", "cache", "mailer", "scheduler", "uploader"]
@@ -196,6 +196,7 @@ def archives(rng: random.Random) -> Draft:
 
 # Permissions ------------------------------------------------------------------------
 
+MODE_DIGITS = {"600": "Owner rw = 6, group nothing = 0, others nothing = 0", "640": "Owner rw = 6, group r = 4, others nothing = 0", "700": "Owner rwx = 7, group nothing = 0, others nothing = 0", "750": "Owner rwx = 7, group r-x = 5, others nothing = 0", "644": "Owner rw = 6, group r = 4, others r = 4"}
 MODES = {"600": "only the owner can read and write it", "640": "the owner can read and write, the group can read, others get nothing", "700": "only the owner may read, write and execute it", "750": "the owner has full rights, the group can read and execute, others have none", "644": "everyone can read it but only the owner can write"}
 
 
@@ -254,7 +255,8 @@ def permissions(rng: random.Random) -> Draft:
     instruction = say(rng, ["Change the permissions of {t} so that {d}.", "Set the mode of {t}: {d}.", "Fix the permissions on {t} so {d}."], t=target, d=MODES[mode])
     if steps.look:
         steps.shell(say(rng, ["Check the current mode.", "See the permissions now."]), f"ls -l {target}")
-    steps.shell(say(rng, ["That is mode {m}.", "In octal that is {m}; chmod it."], m=mode), f"chmod {mode} {target}")
+    # The digits worked out one class at a time: the tuned model picked 750 for "only the owner" when it jumped to a number.
+    steps.shell(say(rng, ["{d}: that is mode {m}.", "{d}, so in octal {m}; chmod it."], d=MODE_DIGITS[mode], m=mode), f"chmod {mode} {target}")
     steps.shell(say(rng, ["Confirm with stat.", "Check the new mode."]), f"stat -c %a {target}")
     steps.done()
     return Draft(instruction, [{"type": "command", "run": f'[ "$(stat -c %a {target})" = {mode} ]'}], steps.items, files={target: "k=v\n"}, commands=[f"chmod 666 {target}"])
@@ -287,13 +289,17 @@ def processes(rng: random.Random) -> Draft:
         code = rng.randint(2, 9)
         body = f"#!/bin/bash\necho started\n{'exit ' + str(code) if finishes else 'sleep 40'}\n"
         expected = code if finishes else 124
-        instruction = say(rng, ["Run {s} with bash under the timeout command with a limit of {l} seconds. What exit status do you get?", "Use timeout to give {s} at most {l} seconds (run it with bash). Which exit code results?", "Limit {s} to {l} seconds with timeout and bash; report the exit status."], s=script, l=limit) + " " + form(rng, "number")
-        steps.shell(say(rng, ["timeout {l} bash, then echo $?.", "Run it under timeout and print the status."], l=limit), f"timeout {limit} bash {script}; echo $?")
+        instruction = say(rng, ["Run {s} with bash under the timeout command with a limit of {l} seconds. What exit status do you get?", "Use timeout to give {s} at most {l} seconds (run it with bash). Which exit code results?", "Limit {s} to {l} seconds with timeout and bash; report the exit status.", "Put a {l}-second limit on {s} with the timeout command. Which exit status comes back?"], s=script, l=limit) + " " + form(rng, "number")
+        if steps.mistake:
+            steps.shell(say(rng, ["timeout {l} {s}, then echo $?.", "Run {s} under timeout."], l=limit, s=script), f"timeout {limit} {script}", error=True)
+            steps.shell(say(rng, ["timeout could not start {s}: it is not a command on the PATH. Run it through bash.", "No such command: {s} needs bash in front of it."], s=script), f"timeout {limit} bash {script}; echo $?")
+        else:
+            steps.shell(say(rng, ["timeout {l} bash, then echo $?.", "Run it under timeout and print the status."], l=limit), f"timeout {limit} bash {script}; echo $?")
         steps.answer(say(rng, ["The status printed is {c}.", "timeout reported {c}.", "It ended with {c}."], c=expected), str(expected))
         return Draft(instruction, [{"type": "numeric", "expected": expected}], steps.items, files={script: body}, max_steps=8)
     if kind == "env":
         variable = rng.choice(["TARGET", "REGION", "STAGE", "PROFILE", "LABEL"])
-        value = rng.choice(WORDS)
+        value = rng.choice([rng.choice(WORDS), rng.choice(PEOPLE)])  # values keep their case: Vera, not vera
         body = f'#!/bin/bash\nif [ -z "${variable}" ]; then echo "{variable} is not set" >&2; exit 2; fi\necho "using ${{{variable}}} at level {rng.randint(1, 9)}"\n'
         output = f"using {value} at level {body.split('level ')[1].split(chr(34))[0]}"
         instruction = say(rng, ["Run {s} with bash and the environment variable {v} set to {x}. What is printed?", "Set {v}={x} in the environment and run {s} with bash. What is the output?", "What does {s} print when run by bash with {v} set to {x}?"], s=script, v=variable, x=value) + " " + form(rng, "line")
