@@ -24,6 +24,7 @@ from picoagent.models.base import (
 )
 from picoagent.models.constrained import runaway_tokens
 from picoagent.models.templates import GEMMA_STOP, merge_turns, render_gemma
+from picoagent.models.weights import check_adapter_base
 
 # Prompt evaluation looks at the deadline between batches. Far from it, a batch is n_batch
 # tokens (fastest); near it, only as many as fit in half the time left at the speed measured
@@ -56,19 +57,6 @@ def _check_gguf(path: Path, what: str) -> None:
             raise ModelError(f"not a GGUF {what} file: {path}")
 
 
-def _check_adapter_base(adapter: Path, base: Path) -> None:
-    """Refuse, by name, an adapter that picoagent trained for another base model."""
-    try:
-        import gguf
-    except ImportError:  # without the gguf package, llama.cpp's own name and shape checks still apply
-        return
-    from picoagent.models.weights import known_sha256
-
-    field = gguf.GGUFReader(str(adapter)).fields.get("picoagent.base_sha256")
-    if field is not None and field.contents() != known_sha256(base):
-        raise ModelError(f"the adapter {adapter.name} was trained on another base model than {base.name}")
-
-
 def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int, *, adapter: Path | None = None, vocab_only: bool = False) -> Any:
     from llama_cpp import Llama
 
@@ -76,7 +64,7 @@ def _load_llama(path: Path, n_ctx: int, n_batch: int, n_threads: int, *, adapter
     _check_gguf(path, "model")
     if adapter is not None:
         _check_gguf(adapter, "adapter")
-        _check_adapter_base(adapter, path)
+        check_adapter_base(adapter, path)
     try:
         return Llama(
             model_path=str(path),

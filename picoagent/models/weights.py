@@ -24,6 +24,21 @@ def cache_dir() -> Path:
     return Path(base) / "models"
 
 
+# The metadata key under which `picoagent train export` records the base model an adapter was trained on.
+ADAPTER_BASE_SHA_KEY = "picoagent.base_sha256"
+
+
+def check_adapter_base(adapter: Path, base: Path) -> None:
+    """Refuse, by name, an adapter that picoagent trained for another base model."""
+    try:
+        import gguf
+    except ImportError:  # without the gguf package, llama.cpp's own name and shape checks still apply
+        return
+    field = gguf.GGUFReader(str(adapter)).fields.get(ADAPTER_BASE_SHA_KEY)
+    if field is not None and field.contents() != known_sha256(base):
+        raise ModelError(f"the adapter {adapter.name} was trained on another base model than {base.name}")
+
+
 def known_sha256(path: Path) -> str:
     """The file's sha256, from the marker written when the default model was verified if it
     still describes the file (hashing 250 MB on every load would cost a second), else hashed."""

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from picoagent.errors import ConfigError
-from picoagent.models.weights import file_sha256
+from picoagent.models.weights import ADAPTER_BASE_SHA_KEY, check_adapter_base, file_sha256
 
 # peft module path (after `model.layers.N.`) -> llama.cpp tensor name (after `blk.N.`)
 GGUF_NAMES = {
@@ -27,7 +27,6 @@ GGUF_NAMES = {
     "mlp.down_proj": "ffn_down",
 }
 PEFT_KEY = re.compile(r"(?:.*\.)?layers\.(\d+)\.(.+)\.lora_([AB])\.weight$")
-BASE_SHA_KEY = "picoagent.base_sha256"
 
 
 def adapter_tensors(adapter_dir: Path) -> tuple[dict[str, "object"], float, int]:
@@ -77,7 +76,7 @@ def export_adapter(adapter_dir: Path, out: Path, base_gguf: Path) -> dict[str, o
     writer.add_type("adapter")
     writer.add_string("adapter.type", "lora")
     writer.add_float32("adapter.lora.alpha", alpha)
-    writer.add_string(BASE_SHA_KEY, file_sha256(base_gguf))
+    writer.add_string(ADAPTER_BASE_SHA_KEY, file_sha256(base_gguf))
     for name in sorted(tensors):
         writer.add_tensor(name, tensors[name].astype(np.float16))
     writer.write_header_to_file()
@@ -108,10 +107,9 @@ def import_adapter(adapter_gguf: Path, out: Path, base_gguf: Path) -> Path:
     except (ValueError, OSError) as exc:
         raise ConfigError(f"{adapter_gguf} is not a GGUF file: {exc}") from None
     fields = reader.fields
-    if "adapter.lora.alpha" not in fields or fields.get("adapter.type") is None or fields["adapter.type"].contents() != "lora":
+    if "adapter.lora.alpha" not in fields or "adapter.type" not in fields or fields["adapter.type"].contents() != "lora":
         raise ConfigError(f"{adapter_gguf} is not a LoRA adapter GGUF (no adapter.type = lora)")
-    if BASE_SHA_KEY in fields and fields[BASE_SHA_KEY].contents() != file_sha256(base_gguf):
-        raise ConfigError(f"{adapter_gguf.name} was made for another base than {base_gguf.name}")
+    check_adapter_base(adapter_gguf, base_gguf)
     peft_names = {gguf_name: module for module, gguf_name in GGUF_NAMES.items()}
     tensors: dict[str, object] = {}
     ranks = set()

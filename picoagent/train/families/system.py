@@ -196,7 +196,7 @@ def archives(rng: random.Random) -> Draft:
 
 # Permissions ------------------------------------------------------------------------
 
-MODE_DIGITS = {"600": "Owner rw = 6, group nothing = 0, others nothing = 0", "640": "Owner rw = 6, group r = 4, others nothing = 0", "700": "Owner rwx = 7, group nothing = 0, others nothing = 0", "750": "Owner rwx = 7, group r-x = 5, others nothing = 0", "644": "Owner rw = 6, group r = 4, others r = 4"}
+PERMISSION_WORDS = {"7": "rwx", "6": "rw", "5": "r-x", "4": "r", "0": "nothing"}
 MODES = {"600": "only the owner can read and write it", "640": "the owner can read and write, the group can read, others get nothing", "700": "only the owner may read, write and execute it", "750": "the owner has full rights, the group can read and execute, others have none", "644": "everyone can read it but only the owner can write"}
 
 
@@ -256,7 +256,8 @@ def permissions(rng: random.Random) -> Draft:
     if steps.look:
         steps.shell(say(rng, ["Check the current mode.", "See the permissions now."]), f"ls -l {target}")
     # The digits worked out one class at a time: the tuned model picked 750 for "only the owner" when it jumped to a number.
-    steps.shell(say(rng, ["{d}: that is mode {m}.", "{d}, so in octal {m}; chmod it."], d=MODE_DIGITS[mode], m=mode), f"chmod {mode} {target}")
+    digits = ", ".join(f"{who} {PERMISSION_WORDS[digit]} = {digit}" for who, digit in zip(("Owner", "group", "others"), mode))
+    steps.shell(say(rng, ["{d}: that is mode {m}.", "{d}, so in octal {m}; chmod it."], d=digits, m=mode), f"chmod {mode} {target}")
     steps.shell(say(rng, ["Confirm with stat.", "Check the new mode."]), f"stat -c %a {target}")
     steps.done()
     return Draft(instruction, [{"type": "command", "run": f'[ "$(stat -c %a {target})" = {mode} ]'}], steps.items, files={target: "k=v\n"}, commands=[f"chmod 666 {target}"])
