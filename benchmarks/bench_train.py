@@ -4,7 +4,7 @@ Generates tasks, replays them, builds a dataset, then runs `picoagent train fit`
 process for a fixed number of steps and prints sequence and target tokens per second, the
 mean seconds per step and the fit's peak RSS (the child's own).
 
-    .venv/bin/python benchmarks/bench_train.py [--tasks 24] [--steps 12] [--batch 1] [--device auto]
+    .venv/bin/python benchmarks/bench_train.py [--tasks 24] [--steps 12] [--batch 1] [--device auto] [--precision auto]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--lora-r", type=int, default=16)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", help="auto, bf16 or fp32")
     args = parser.parse_args()
 
     from picoagent.models.local import load_vocabulary
@@ -45,13 +46,13 @@ def main() -> None:
         print(f"dataset: {len(samples)} trajectories, median {statistics.median(lengths):.0f} tokens, {statistics.median(targets):.0f} of them targets ({sum(targets) / sum(lengths):.0%} overall)")
 
         command = [sys.executable, "-m", "picoagent.cli", "train", "fit", str(root / "data.jsonl"), "--out", str(root / "adapter"),
-                   "--max-steps", str(args.steps), "--batch", str(args.batch), "--lora-r", str(args.lora_r), "--device", args.device, "--epochs", "100"]
+                   "--max-steps", str(args.steps), "--batch", str(args.batch), "--lora-r", str(args.lora_r), "--device", args.device, "--precision", args.precision, "--epochs", "100"]
         subprocess.run(command, check=True, capture_output=True, text=True)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         report = json.loads((root / "adapter" / "fit.json").read_text())
 
     seconds_per_step = report["wall_s"] / report["steps"]
-    print(f"device: {report['device']}; LoRA r{args.lora_r} on attention and MLP; {report['steps']} steps of {args.batch} trajectory(ies)")
+    print(f"device: {report['device']}, {report['precision']}; LoRA r{args.lora_r} on attention and MLP; {report['steps']} steps of {args.batch} trajectory(ies)")
     print(f"sequence tokens/s: {report['sequence_tokens_per_s']:.0f}")
     print(f"target tokens/s:   {report['target_tokens_per_s']:.0f}")
     print(f"seconds per step:  {seconds_per_step:.2f} (mean; loading the base excluded)")

@@ -118,6 +118,7 @@ def fit(
     micro_batch: Optional[int] = typer.Option(None, "--micro-batch", min=1, help="Trajectories per forward pass, padded (default: 1 on a CPU, 16 on CUDA)."),
     max_seq: int = typer.Option(2048, "--max-seq", min=64, help="Tokens per trajectory; longer ones are cut."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    precision: str = typer.Option("auto", "--precision", help="bf16 or fp32 matrix products (auto: bf16 on CUDA and on CPUs with native bf16)."),
     seed: int = typer.Option(0, "--seed"),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: one per core; 1 holds up best on a busy machine)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after this many optimizer steps."),
@@ -130,7 +131,7 @@ def fit(
     _require_train_extra("torch", "transformers", "peft")
     from picoagent.train.fit import FitOptions, Progress as FitProgress, fit as run_fit
 
-    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, micro_batch=micro_batch, max_seq=max_seq, device=device, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
+    options = FitOptions(epochs=epochs, lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, batch=batch, micro_batch=micro_batch, max_seq=max_seq, device=device, precision=precision, threads=threads, seed=seed, max_steps=max_steps, save_every=save_every, eval_every=eval_every)
     base_path = _base_gguf(base)
     console.print(f"loading {base_path.name} (the first time about a minute; then cached)")
     columns = (TextColumn("[bold]fit"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("left {task.fields[left]}"))
@@ -149,7 +150,7 @@ def fit(
         report = run_fit(data, out, base_path, options, resume=resume, init=init, on_progress=on_progress)
     val = f", validation loss {report['val_losses'][-1][1]:.3f}" if report["val_losses"] else ""
     console.print(
-        f"trained {report['steps']} steps in {report['wall_s']:.0f} s ({report['sequence_tokens_per_s']:.0f} tokens/s on {report['device']}); "
+        f"trained {report['steps']} steps in {report['wall_s']:.0f} s ({report['sequence_tokens_per_s']:.0f} tokens/s on {report['device']}, {report['precision']}); "
         f"final loss {report['final_train_loss']:.3f}{val}; adapter in {out}"
     )
 

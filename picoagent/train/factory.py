@@ -30,11 +30,11 @@ class Family:
 
 
 _FAMILY_LIST = [
-    Family("files", "files and folders: find, count, sizes, which file holds a word", files.files),
-    Family("text", "counting and text: grep, sed, awk, sort, uniq", text.text),
+    Family("files", "files and folders: find, count, sizes, which file (of one type) holds a word, renaming by extension", files.files),
+    Family("text", "counting and text: grep, sed, awk, sort, uniq; distinct lines into a new file", text.text),
     Family("csv", "CSV files: sums, groups, distinct values, filtered copies", data.csv),
-    Family("json", "JSON files with jq: fields, counts, sums, maxima", data.json_data),
-    Family("sqlite", "SQLite databases, schema first, with the sqlite3 CLI", data.sqlite),
+    Family("json", "JSON files with jq: fields, counts, sums (also over nested lists), maxima, conversion to CSV", data.json_data),
+    Family("sqlite", "SQLite databases of two or four tables, schema first, with the sqlite3 CLI: filters, joins, groups", data.sqlite),
     Family("logs", "application and access logs: levels, status codes, addresses, times", system.logs),
     Family("archives", "tar, gzip and zip: list, count, read one member, create, extract", system.archives),
     Family("permissions", "file modes: find, read, set, make executable and run", system.permissions),

@@ -152,3 +152,53 @@ def test_csv_tables_vary_in_width_and_thoughts_number_the_header_before_using_a_
             numbered += 1
     assert widths == {2, 3, 4, 5}, "a fixed width teaches a field number, not reading the header"
     assert numbered >= 30
+
+
+def test_half_the_sqlite_databases_have_four_tables_and_their_queries_join_what_the_schema_holds():
+    import re
+
+    four, joins, months = 0, 0, 0
+    tasks = generate_tasks(["sqlite"], 120, seed=31)
+    for task in tasks:
+        (seed_sql,) = task.setup.files.values()
+        tables = set(re.findall(r"CREATE TABLE (\w+)", seed_sql))
+        query = next(s.args["command"] for s in reversed(task.reference.steps) if s.tool == "shell")
+        used = set(re.findall(r"(?:FROM|JOIN) (\w+)", query))
+        assert used and used <= tables, f"{task.id}: {query} uses a table the schema lacks"
+        if len(tables) < 4:
+            continue
+        four += 1
+        joins += "JOIN" in query
+        assert task.reference.steps[-3].args["command"].endswith(".schema"), f"{task.id}: the schema comes right before the query"
+        example = re.search(r"(?:like|for example) (\d{4}-\d\d)", task.instruction)
+        if example:
+            months += 1
+            assert example.group(1) != task.reference.steps[-1].args["answer"], f"{task.id}: the example month is the answer"
+    assert 0.3 * len(tasks) <= four <= 0.7 * len(tasks)
+    assert joins >= 10 and months >= 2, "joins over two and three tables, and month grouping, are taught"
+
+
+def test_a_null_from_jq_leads_to_looking_at_one_record_and_a_typed_search_skips_the_decoy():
+    import re
+    import subprocess
+
+    repaired = 0
+    for task in generate_tasks(["json"], 150, seed=8):
+        commands = [step.args.get("command", "") for step in task.reference.steps]
+        # A flat sum followed by a look at one record: the repair (a plain sum task stops after its sum).
+        flat = [i for i, c in enumerate(commands[:-1]) if re.fullmatch(r"jq '\[\.\[\]\.\w+\] \| add' \S+", c) and commands[i + 1].startswith("jq '.[0]'")]
+        if not flat:
+            continue
+        observations = replayed(task)
+        assert observations[flat[0]].text.startswith("null"), f"{task.id}: the flat path prints null"
+        assert re.fullmatch(r"jq '\[\.\[\]\.\w+\[\]\.\w+\] \| add' \S+", commands[flat[0] + 2]), f"{task.id}: then the nested path"
+        repaired += 1
+    assert repaired >= 2, "some nested sums start with the flat path and repair it"
+
+    typed = [t for t in generate_tasks(["files"], 120, seed=9) if "--include" in t.reference.steps[-2].args.get("command", "")]
+    assert len(typed) >= 5
+    for task in typed[:3]:
+        needle, root = task.reference.steps[-2].args["command"].split()[-2:]
+        with tempfile.TemporaryDirectory(prefix="picoagent-factory-") as tmp, prepared(task, Path(tmp).resolve()):
+            matches = subprocess.run(["grep", "-rl", needle, root], cwd=tmp, capture_output=True, text=True).stdout.split()
+        assert len(matches) == 2 and task.reference.steps[-1].args["answer"] in matches, f"{task.id}: a file of another type holds the text too"

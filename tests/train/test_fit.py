@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from picoagent.train.dataset import Sample
 from picoagent.train.fit import MICRO_BATCH_AVERAGE_TOKENS, _micro_batches
 
@@ -27,3 +29,17 @@ def test_micro_batches_keep_every_sample_once_and_stay_within_size_and_padded_ar
 def test_one_sample_per_group_on_a_cpu():
     batch = [sample(n) for n in (500, 100, 300)]
     assert [[len(s.input_ids) for s in g] for g in _micro_batches(batch, 1, max_seq=2048)] == [[100], [300], [500]]
+
+
+def test_precision_is_bf16_where_the_hardware_has_it_and_a_bad_one_is_refused_before_any_work():
+    torch = pytest.importorskip("torch")
+    from picoagent.errors import ConfigError
+    from picoagent.train.fit import FitOptions, _precision
+
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert _precision("auto", "cpu") == ("bf16" if native else "fp32")
+    assert _precision("auto", "cuda") == "bf16"
+    assert _precision("fp32", "cuda") == "fp32" and _precision("bf16", "cpu") == "bf16"
+    with pytest.raises(ConfigError, match="unknown precision 'fp16': use auto, bf16 or fp32"):
+        _precision("fp16", "cpu")
+    assert "precision" not in FitOptions().identity(), "a fit resumes on other hardware, like another device"

@@ -75,12 +75,19 @@ def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path:
     from_gguf = fit(dataset, tmp_path / "more-gguf", default_model_path(), FitOptions(**{**options.__dict__, "max_steps": 1}), init=tmp_path / "straight.gguf")
     assert from_gguf["losses"][0][1] == pytest.approx(more["losses"][0][1], abs=0.01), "float16 in the GGUF, the same start"
     assert not (tmp_path / "more-gguf" / "init-adapter").exists()
+    # A refused fit writes nothing: not even the imported copy of its --init GGUF.
+    (tmp_path / "busy" / "checkpoint").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="holds a checkpoint of an unfinished fit"):
+        fit(dataset, tmp_path / "busy", default_model_path(), options, init=tmp_path / "straight.gguf")
+    with pytest.raises(ConfigError, match="unknown precision 'fp16'"):
+        fit(dataset, tmp_path / "fresh", default_model_path(), FitOptions(**{**options.__dict__, "precision": "fp16"}), init=tmp_path / "straight.gguf")
+    assert not (tmp_path / "busy" / "init-adapter").exists() and not (tmp_path / "fresh").exists()
     (tmp_path / "notes.gguf").write_text("not a model")
     with pytest.raises(ConfigError, match="notes.gguf is not a GGUF file"):
         fit(dataset, tmp_path / "bad", default_model_path(), options, init=tmp_path / "notes.gguf")
 
 
-def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one(dataset: Path) -> None:
+def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one_and_bf16_the_loss_of_fp32(dataset: Path) -> None:
     from peft import LoraConfig, get_peft_model
 
     from picoagent.train.dataset import read_samples
@@ -89,12 +96,17 @@ def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one(dataset: Pa
     samples = read_samples(dataset)
     assert len({len(s.input_ids) for s in samples}) > 1, "the samples differ in length, so one is padded"
     model = get_peft_model(load_base(default_model_path()), LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES)))
-    trainer = _Trainer(model, "cpu", max_seq=2048)
-    with torch.no_grad():
-        together, targets, sequence = trainer.loss(samples)
-        one_by_one = [trainer.loss([sample]) for sample in samples]
-    assert targets == sum(t for _, t, _ in one_by_one) and sequence == sum(n for _, _, n in one_by_one)
-    assert float(together) == pytest.approx(sum(float(loss) for loss, _, _ in one_by_one), rel=1e-4)
+    losses = {}
+    for precision, tolerance in (("fp32", 1e-4), ("bf16", 2e-2)):
+        trainer = _Trainer(model, "cpu", precision, max_seq=2048)
+        with torch.no_grad():
+            together, targets, sequence = trainer.loss(samples)
+            one_by_one = [trainer.loss([sample]) for sample in samples]
+        assert targets == sum(t for _, t, _ in one_by_one) and sequence == sum(n for _, _, n in one_by_one)
+        assert float(together) == pytest.approx(sum(float(loss) for loss, _, _ in one_by_one), rel=tolerance)
+        losses[precision] = float(together) / targets
+    # bf16 products (autocast; fp32 weights) change the loss by rounding, not in kind.
+    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.03) and losses["bf16"] != losses["fp32"]
 
 
 def greedy_torch(model, ids: list[int], count: int) -> list[int]:

@@ -101,6 +101,57 @@ def holds_word(rng: random.Random) -> Draft:
     return Draft(instruction, [{"type": "answer", "expected": [holder, f"./{holder}"]}], steps.items, files=tree)
 
 
+def holds_word_of_type(rng: random.Random) -> Draft:
+    """The text is in two files, one of the asked type: grep alone finds both, --include one."""
+    root = folder_name(rng)
+    wanted, other = rng.sample(["py", "md", "txt", "yaml", "sh"], 2)
+    tree = _tree(rng, root, rng.randint(5, 9), [wanted, other])
+    needle = rng.choice(["FIXME", "HACK", "XXX", "NOTE"]) if rng.random() < 0.5 else f"{rng.choice(['flag', 'marker'])}_{rng.randint(10, 99)}"
+    holder = f"{root}/{rng.choice(WORDS)}/{rng.choice(WORDS)}_{rng.randint(1, 9)}.{wanted}"
+    decoy = f"{root}/{rng.choice(WORDS)}_{rng.choice(WORDS)}.{other}"
+    tree[holder] = f"x = {rng.randint(1, 9)}\n# {needle}: {rng.choice(WORDS)}\n"
+    tree[decoy] = f"{rng.choice(WORDS)} {needle} list\n"
+    instruction = say(rng, [
+        "Only one of the .{ext} files below {root}/ has {needle} in it. Name that file.",
+        "Which .{ext} file in {root}/ mentions {needle}? Other kinds of files do not count.",
+        "Among the .{ext} files under {root}/, find the one with the text {needle}.",
+    ], ext=wanted, root=root, needle=needle) + " " + form(rng, "path")
+    steps = Steps(rng)
+    if steps.mistake:
+        steps.shell(say(rng, ["Search {root}/ for {needle}.", "grep -rl for {needle} in {root}/."], root=root, needle=needle), f"grep -rl {needle} {root}")
+        steps.shell(say(rng, ["Two matches, and {decoy} is not a .{ext} file. Search .{ext} files only.", "Only .{ext} files count; {decoy} is a .{other}. Narrow the search with --include."], decoy=decoy, ext=wanted, other=other), f"grep -rl --include='*.{wanted}' {needle} {root}")
+    else:
+        if steps.look:
+            steps.shell(say(rng, ["List the .{ext} files under {root}/ first.", "Which .{ext} files are there?"], ext=wanted, root=root), f"find {root} -name '*.{wanted}'")
+        steps.shell(say(rng, ["grep -rl with --include='*.{ext}' searches only .{ext} files.", "Restrict the search to .{ext} files so other files cannot match."], ext=wanted), f"grep -rl --include='*.{wanted}' {needle} {root}")
+    steps.answer(say(rng, ["The only .{ext} match is {path}.", "{path} is the .{ext} file with {needle}."], ext=wanted, path=holder, needle=needle), holder)
+    return Draft(instruction, [{"type": "answer", "expected": [holder, f"./{holder}"]}], steps.items, files=tree)
+
+
+def rename_extension(rng: random.Random) -> Draft:
+    root = folder_name(rng)
+    old, new = rng.choice([("jpeg", "jpg"), ("htm", "html"), ("markdown", "md"), ("text", "txt"), ("yml", "yaml"), ("tif", "tiff")])
+    keep = rng.choice([e for e in ("png", "csv", "log", "json") if e not in (old, new)])
+    stems = rng.sample(WORDS, rng.randint(3, 7))
+    renamed, kept = stems[:-1], stems[-1:]
+    tree = {f"{root}/{stem}.{old}": f"{stem}\n" for stem in renamed} | {f"{root}/{stem}.{keep}": f"{stem}\n" for stem in kept}
+    instruction = say(rng, [
+        "Give every .{old} file in {root}/ the extension .{new} instead; leave the other files alone.",
+        "In {root}/, rename each file ending in .{old} so it ends in .{new}.",
+        "Change the extension of all .{old} files under {root}/ to .{new}, keeping their names.",
+    ], old=old, new=new, root=root)
+    steps = Steps(rng)
+    steps.shell(say(rng, ["See which files {root}/ holds.", "List {root}/ first."], root=root), f"ls {root}")
+    steps.shell(
+        say(rng, ["A loop over {root}/*.{old}: mv each to its name without .{old}, plus .{new}.", "For each .{old} file, ${{f%.{old}}} strips the extension; mv it to that plus .{new}."], root=root, old=old, new=new),
+        f'for f in {root}/*.{old}; do mv "$f" "${{f%.{old}}}.{new}"; done',
+    )
+    steps.shell(say(rng, ["Check the new names.", "List {root}/ again to confirm."], root=root), f"ls {root}")
+    steps.done()
+    expected = " && ".join([*(f"test -f {root}/{stem}.{new} && test ! -e {root}/{stem}.{old}" for stem in renamed), *(f"test -f {root}/{stem}.{keep}" for stem in kept), f"[ $(ls {root} | wc -l) -eq {len(stems)} ]"])
+    return Draft(instruction, [{"type": "command", "run": expected}], steps.items, files=tree)
+
+
 def total_size(rng: random.Random) -> Draft:
     root = folder_name(rng)
     extension, other = rng.sample(EXTENSIONS, 2)
@@ -167,7 +218,7 @@ def line_count(rng: random.Random) -> Draft:
     return Draft(instruction, [{"type": "numeric", "expected": n}], steps.items, files={**extra, name: "\n".join(lines) + "\n"})
 
 
-KINDS = [count_by_extension, largest, holds_word, total_size, empty_file, line_count]
+KINDS = [holds_word_of_type, rename_extension, count_by_extension, largest, holds_word, total_size, empty_file, line_count]
 
 
 def files(rng: random.Random) -> Draft:

@@ -106,6 +106,29 @@ def distinct_lines(rng: random.Random) -> Draft:
     return Draft(instruction, [{"type": "numeric", "expected": n}], steps.items, files={name: "\n".join(lines) + "\n"})
 
 
+def unique_to_file(rng: random.Random) -> Draft:
+    """Duplicates removed into a new file: the answer is the file, so the output must be redirected."""
+    source = file_name(rng, rng.choice(["txt", "list"]))
+    target = rng.choice([f"{source.rsplit('.', 1)[0]}_unique.txt", file_name(rng, "txt")])
+    while target == source:
+        target = file_name(rng, "txt")
+    pool = [f"{w}@{rng.choice(['mail.test', 'post.test', 'inbox.test'])}" for w in rng.sample(WORDS, rng.randint(3, 8))] if rng.random() < 0.5 else rng.sample(WORDS, rng.randint(3, 8))
+    lines = [rng.choice(pool) for _ in range(rng.randint(len(pool) + 2, 20))]
+    instruction = say(rng, [
+        "{src} has one entry per line, some repeated. Create {dst} with each distinct entry once, sorted.",
+        "Write the sorted distinct lines of {src} to a new file {dst}.",
+        "Make {dst}: the lines of {src}, sorted, with every duplicate removed.",
+    ], src=source, dst=target)
+    steps = Steps(rng)
+    if steps.look:
+        steps.shell(say(rng, ["Look at {src} first.", "See the entries in {src}."], src=source), f"head -n 5 {source}")
+    steps.shell(say(rng, ["sort -u sorts and drops repeats; > writes the result to {dst}.", "Redirect sort -u into {dst}: the task wants a file, not a count."], dst=target), f"sort -u {source} > {target}")
+    steps.shell(say(rng, ["Check {dst}.", "Read {dst} back to confirm."], dst=target), f"cat {target}")
+    steps.done()
+    expected = "".join(f"{line}\n" for line in sorted(set(lines)))
+    return Draft(instruction, [{"type": "file", "path": target, "equals": expected}], steps.items, files={source: "\n".join(lines) + "\n"})
+
+
 def replace_word(rng: random.Random) -> Draft:
     name = file_name(rng, rng.choice(["txt", "md"]))
     vocabulary = rng.sample(WORDS, 10)
@@ -130,7 +153,7 @@ def replace_word(rng: random.Random) -> Draft:
     return Draft(instruction, checks, steps.items, files={name: "\n".join(lines) + "\n"})
 
 
-KINDS = [lines_with_word, nth_line, frequent_word, distinct_lines, replace_word]
+KINDS = [lines_with_word, nth_line, frequent_word, distinct_lines, unique_to_file, replace_word]
 
 
 def text(rng: random.Random) -> Draft:
