@@ -19,7 +19,7 @@ import yaml
 from picoagent.errors import ConfigError
 from picoagent.evals.tasks import Task
 from picoagent.train.builder import Draft
-from picoagent.train.families import code, data, docs, files, system, text
+from picoagent.train.families import code, data, docs, files, sqlite, system, text
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ _FAMILY_LIST = [
     Family("text", "counting and text: grep, sed, awk, sort, uniq; distinct lines into a new file", text.text),
     Family("csv", "CSV files: sums, groups, distinct values, filtered copies", data.csv),
     Family("json", "JSON files with jq: fields, counts, sums (also over nested lists), maxima, conversion to CSV", data.json_data),
-    Family("sqlite", "SQLite databases of two or four tables, schema first, with the sqlite3 CLI: filters, joins, groups", data.sqlite),
+    Family("sqlite", "SQLite databases of two or four tables, schema first, with the sqlite3 CLI: filters, joins, groups", sqlite.sqlite),
     Family("logs", "application and access logs: levels, status codes, addresses, times", system.logs),
     Family("archives", "tar, gzip and zip: list, count, read one member, create, extract", system.archives),
     Family("permissions", "file modes: find, read, set, make executable and run", system.permissions),
