@@ -10,8 +10,15 @@ import pytest
 
 from picoagent.exec.cgroup import PidsCgroup
 
-# A child that starts its own session: a process group kill misses it, the cgroup does not.
-ESCAPING_CHILD = "import os, subprocess, time; subprocess.Popen(['sleep', '300'], start_new_session=True); time.sleep(300)"
+# A child that starts its own session: a process group kill misses it, the cgroup does not. It
+# forks once it is in the cgroup (argv[1]; at most 10 s): forking earlier would race the test's `add`.
+ESCAPING_CHILD = (
+    "import subprocess, sys, time\n"
+    "for _ in range(1000):\n"
+    "    if sys.argv[1] in open('/proc/self/cgroup').read(): break\n"
+    "    time.sleep(0.01)\n"
+    "subprocess.Popen(['sleep', '300'], start_new_session=True); time.sleep(300)"
+)
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ def cgroup():
 
 
 def test_kill_all_finds_children_that_left_the_process_group(cgroup: PidsCgroup) -> None:
-    parent = subprocess.Popen([sys.executable, "-c", ESCAPING_CHILD])
+    parent = subprocess.Popen([sys.executable, "-c", ESCAPING_CHILD, cgroup.path.name])
     cgroup.add(parent.pid)
     deadline = time.monotonic() + 10
     while len(cgroup.pids()) < 2 and time.monotonic() < deadline:
