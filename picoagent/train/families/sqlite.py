@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from picoagent.train.builder import CITIES, ITEMS, PEOPLE, Draft, Steps, file_name, form, say
@@ -39,7 +40,6 @@ def sqlite(rng: random.Random) -> Draft:
         *(f"INSERT INTO {people} VALUES ({i}, '{n}', '{t}', {x});" for i, n, t, x in person_rows),
         *(f"INSERT INTO {events} VALUES ({i}, {p}, '{t}', {x});" for i, p, t, x in event_rows),
     ]
-    seed_file = db.replace(".db", "_seed.sql")
     kind = rng.choice(["count", "sum_for", "top", "lookup", "rows"])
     foreign = f"{people[:-1]}_id"
     if kind == "count":
@@ -101,13 +101,13 @@ def sqlite(rng: random.Random) -> Draft:
     steps.shell(say(rng, ["Now query {t} with the real column names.", "Write the SQL against {t}.", "The schema shows {t}; run the query."], t=table), f'sqlite3 {db} "{query}"')
     steps.answer(say(rng, ["The query returned {a}.", "sqlite3 printed {a}.", "The result is {a}, straight from the table."], a=answer), answer)
     check = {"type": "answer", "expected": answer} if kind == "top" else {"type": "numeric", "expected": float(answer)}
-    return Draft(
-        instruction,
-        [check],
-        steps.items,
-        files={seed_file: "\n".join(sql) + "\n"},
-        commands=[f"sqlite3 {db} < {seed_file} && rm {seed_file}"],
-    )
+    return _database_draft(instruction, check, steps, db, sql)
+
+
+def _database_draft(instruction: str, check: dict[str, object], steps: Steps, db: str, sql: list[str]) -> Draft:
+    """The task, its database built in setup from a seed SQL file that is then removed."""
+    seed_file = db.replace(".db", "_seed.sql")
+    return Draft(instruction, [check], steps.items, files={seed_file: "\n".join(sql) + "\n"}, commands=[f"sqlite3 {db} < {seed_file} && rm {seed_file}"])
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ THING_NAMES = {
 STORE_KINDS = ["count_place", "count_status", "count_kind", "priciest", "value_for_status", "most_heads", "most_units", "without_heads", "busiest_month", "distinct_things", "lookup_cost"]
 
 
-def _unique_top(totals: dict[object, float]) -> object | None:
+def _unique_top(totals: Mapping[object, float]) -> object | None:
     """The key with the largest total, or None when two share it (the question would have two answers)."""
     ranked = sorted(totals.items(), key=lambda item: -item[1])
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
@@ -221,10 +221,7 @@ def _four_tables(rng: random.Random) -> Draft:
             query = f"SELECT SUM({b.line}.{b.qty} * {b.thing}.{b.cost}) FROM {b.line} {join_thing} {join_head} WHERE {b.head}.{b.status} = '{value}';"
             tables, reason = [b.line, b.thing, b.head], f"{b.qty} is in {b.line}, {b.cost} in {b.thing} and {b.status} in {b.head}: join the three"
         elif kind == "most_heads":
-            counts: dict[object, float] = defaultdict(float)
-            for h in heads:
-                counts[h[1]] += 1
-            top = _unique_top(counts)
+            top = _unique_top(Counter(h[1] for h in heads))
             if top is None:
                 continue
             answer = names[int(top) - 1]
@@ -232,7 +229,7 @@ def _four_tables(rng: random.Random) -> Draft:
             query = f"SELECT {b.party}.name, COUNT(*) AS n FROM {b.head} {join_party} GROUP BY {b.party}.id ORDER BY n DESC LIMIT 3;"
             tables, reason = [b.head, b.party], f"each row of {b.head} has a {fk_party}; count per {b.party_one} and join for the name"
         elif kind == "most_units":
-            units: dict[object, float] = defaultdict(float)
+            units: Counter[int] = Counter()
             for _, t, q in lines:
                 units[t] += q
             top = _unique_top(units)
@@ -252,10 +249,7 @@ def _four_tables(rng: random.Random) -> Draft:
             query = f"SELECT COUNT(*) FROM {b.party} WHERE id NOT IN (SELECT {fk_party} FROM {b.head});"
             tables, reason = [b.party, b.head], f"a {b.party_one} without {b.head} has an id that no {fk_party} holds"
         elif kind == "busiest_month":
-            months: dict[object, float] = defaultdict(float)
-            for h in heads:
-                months[h[2][:7]] += 1
-            top = _unique_top(months)
+            top = _unique_top(Counter(h[2][:7] for h in heads))
             if top is None:
                 continue
             answer = top
@@ -284,9 +278,9 @@ def _four_tables(rng: random.Random) -> Draft:
     if steps.mistake:
         # A hurried guess at a column name, then the schema that shows the real one.
         guessed = {b.status: "status" if b.status != "status" else "state", b.place: "country", b.kind: "category", b.cost: "price"}
-        wrong = next((guessed[c] for c in guessed if re.search(rf"\b{c}\b", query)), None)
-        real = next(c for c in guessed if guessed[c] == wrong) if wrong else None
-        if wrong and real:
+        guess = next(((real, wrong) for real, wrong in guessed.items() if re.search(rf"\b{real}\b", query)), None)
+        if guess:
+            real, wrong = guess
             wrong_query = re.sub(rf"\b{real}\b", wrong, query)
             steps.shell(say(rng, ["Guess the column is called {w}.", "Query it directly, assuming a {w} column.", "Try the query with {w}."], w=wrong), f'sqlite3 {db} "{wrong_query}"', error=True)
             steps.shell(say(rng, ["No such column {w}. Read the schema for the real names.", "There is no {w} column; check the schema.", "Wrong column name: look at the schema first."], w=wrong), f"sqlite3 {db} .schema")
@@ -302,8 +296,7 @@ def _four_tables(rng: random.Random) -> Draft:
     shown = _sql_text(answer)
     steps.answer(say(rng, ["The query returned {a}.", "sqlite3 printed {a} first.", "The answer is {a}, from the first row."], a=shown), shown)
     check = {"type": "numeric", "expected": float(answer)} if answer_kind == "number" else {"type": "answer", "expected": shown}
-    seed_file = db.replace(".db", "_seed.sql")
-    return Draft(instruction, [check], steps.items, files={seed_file: "\n".join(sql) + "\n"}, commands=[f"sqlite3 {db} < {seed_file} && rm {seed_file}"])
+    return _database_draft(instruction, check, steps, db, sql)
 
 
 def _sql_text(value: object) -> str:
