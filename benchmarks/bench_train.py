@@ -2,9 +2,11 @@
 
 Generates tasks, replays them, builds a dataset, then runs `picoagent train fit` in a child
 process for a fixed number of steps and prints sequence and target tokens per second, the
-mean seconds per step and the fit's peak RSS (the child's own).
+mean seconds per step and the fit's peak RSS (the child's own). The default batch of 8
+trajectories is what CPU top-ups use; its trajectories share their prompt, which a fit
+computes once per step (`--batch 1` measures one trajectory at a time, with nothing shared).
 
-    .venv/bin/python benchmarks/bench_train.py [--tasks 24] [--steps 12] [--batch 1] [--device auto] [--precision auto]
+    .venv/bin/python benchmarks/bench_train.py [--tasks 18] [--steps 6] [--batch 8] [--device auto] [--precision auto]
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--tasks", type=int, default=18)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lora-r", type=int, default=16)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto", help="auto, bf16 or fp32")

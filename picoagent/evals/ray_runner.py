@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import socket
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import Any
 from picoagent.errors import ConfigError
 from picoagent.evals.runner import EvalOptions, Job, ModelSource, StartHook, make_record, run_one
 from picoagent.evals.tasks import Task
+from picoagent.tempdirs import owned_temp_dir, remove_temp_dir
 
 LOCAL = "local"
 # The driver's settings that a worker on another node would not have: its model server and
@@ -101,7 +100,7 @@ class EvalWorker:
 
     def run(self, task: Task, run: int) -> tuple[dict[str, Any], dict[str, bytes]]:
         """The record, and the run's trace directory as {path relative to the runs dir: bytes}."""
-        runs_dir = Path(tempfile.mkdtemp(prefix="picoagent-ray-runs-"))
+        runs_dir = owned_temp_dir("picoagent-ray-runs-")
         try:
             record = run_one(task, run, self.model_for(task), self.options, runs_dir)
             files = {str(path.relative_to(runs_dir)): path.read_bytes() for path in runs_dir.rglob("*") if path.is_file()}
@@ -109,7 +108,7 @@ class EvalWorker:
                 record["trace_path"] = str(Path(record["trace_path"]).relative_to(runs_dir))
             return record, files
         finally:
-            shutil.rmtree(runs_dir, ignore_errors=True)
+            remove_temp_dir(runs_dir)
 
 
 def _unpack(record: dict[str, Any], files: dict[str, bytes], runs_dir: Path) -> dict[str, Any]:

@@ -11,9 +11,7 @@ worker process.
 
 from __future__ import annotations
 
-import shutil
 import string
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +34,7 @@ from picoagent.evals.workspace import prepared, snapshot
 from picoagent.memory.lessons import LessonStore
 from picoagent.models import load_model
 from picoagent.models.base import Model
+from picoagent.tempdirs import owned_temp_dir, remove_temp_dir
 from picoagent.trace.recorder import TRACE_NAME, new_run_id
 
 # What gives each task its model, within one worker process.
@@ -197,7 +196,7 @@ def run_one(
     """
     started = time.monotonic()
     max_steps, timeout = _limited(task, options)
-    workspace = Path(tempfile.mkdtemp(prefix=f"picoagent-eval-{task.id}-")).resolve()
+    workspace = owned_temp_dir(f"picoagent-eval-{task.id}-")
     try:
         with prepared(task, workspace) as variables:
             before = snapshot(task, workspace)
@@ -266,7 +265,7 @@ def run_one(
     except Exception as exc:  # a bug must cost one record, not the rest of a long eval
         return make_record(task, run, status="error", wall_s=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
     finally:
-        shutil.rmtree(workspace, ignore_errors=True)
+        remove_temp_dir(workspace)
 
 
 Job = tuple[Task, int]

@@ -14,11 +14,9 @@ from __future__ import annotations
 import os
 import resource
 import queue
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ from picoagent.exec.kernel_output import IMAGE_EXTENSIONS, KernelOutput, OutputC
 from picoagent.exec.processes import KERNEL_MARKER, child_setup, reap_leftovers
 from picoagent.exec.sandbox import Sandbox, sandboxed_pids
 from picoagent.safetext import clean_text
+from picoagent.tempdirs import owned_temp_dir, remove_temp_dir
 
 # Plain tracebacks without colours: one short chunk per frame, easy to trim for the model.
 KERNEL_SETUP = """
@@ -78,7 +77,7 @@ class Kernel:
         self.cwd = cwd
         self.limits = limits
         self.setup_code = setup_code
-        self._dir = Path(tempfile.mkdtemp(prefix="picoagent-kernel-"))
+        self._dir = owned_temp_dir("picoagent-kernel-")
         self.sandbox = sandbox.sharing(self._dir) if sandbox else None
         self._starts = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -307,7 +306,7 @@ class Kernel:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_temp_dir(self._dir)
 
 
 def _children_cpu_s() -> float:

@@ -12,16 +12,14 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-import shutil
 import socketserver
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from picoagent.deadline import Deadline, applied
 from picoagent.observation import Observation
+from picoagent.tempdirs import owned_temp_dir, remove_temp_dir
 
 MAX_REQUEST_BYTES = 8 << 20
 # Seconds a connected client may take to send its request; the tool itself is not bounded here.
@@ -48,7 +46,7 @@ class _Server(socketserver.UnixStreamServer):
 class ToolBridge:
     def __init__(self, call: Callable[[str, Any], Observation]):
         self._call = call
-        self._dir = Path(tempfile.mkdtemp(prefix="picoagent-tools-"))
+        self._dir = owned_temp_dir("picoagent-tools-")
         self.socket_path = self._dir / "tools.sock"
         self.token = secrets.token_hex(16)
         self._lock = threading.Lock()
@@ -92,4 +90,4 @@ class ToolBridge:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_temp_dir(self._dir)

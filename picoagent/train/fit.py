@@ -6,9 +6,12 @@ GGUF's sha256, because reading the GGUF takes about a minute and the cache secon
 
 One sample is one whole trajectory, one forward pass. The loss is computed only at the
 target positions: Gemma's output head has 262,144 rows, and on a CPU projecting every
-position through it costs more than the transformer body. Checkpoints (adapter, optimizer,
-schedule, step) are written atomically every few steps and on Ctrl-C or SIGTERM;
-`--resume` continues from the last one, bit for bit on the same data order.
+position through it costs more than the transformer body. The prompt that a step's
+trajectories begin with (system prompt and tools: about 60% of their tokens) goes through
+the model once per step, not once per trajectory; their rest attends to its keys and values.
+Checkpoints (adapter, optimizer, schedule, step) are written atomically every few steps and
+on Ctrl-C or SIGTERM; `--resume` continues from the last one, bit for bit on the same data
+order.
 
 torch, transformers and peft are the `train` extra, imported only here.
 """
@@ -41,6 +44,9 @@ FIT_REPORT = "fit.json"
 VAL_SAMPLES_MAX = 64
 # Padded tokens per micro-batch sample, on average: what the memory of a micro-batch is sized for.
 MICRO_BATCH_AVERAGE_TOKENS = 1024
+# Shortest beginning worth computing once for several trajectories: an extra forward pass per
+# group costs more than a few dozen tokens saved.
+MIN_SHARED_PREFIX = 64
 
 
 class FitInterrupted(PicoagentError):
@@ -179,6 +185,49 @@ def _order(train: list[Sample], epochs: float, seed: int) -> list[int]:
     return order[: max(1, round(epochs * len(train)))]
 
 
+def _prefix_groups(beginnings: list[list[int]]) -> list[tuple[list[int], list[int]]]:
+    """Indices of token lists grouped by the beginning they share, each group with it ([] if none).
+
+    A list joins the group it shares the longest beginning with, if that is at least half the
+    group's and MIN_SHARED_PREFIX tokens: trajectories in one action format share their whole
+    prompt, and one in another format does not cut theirs down to the few tokens all share.
+    """
+    groups: list[tuple[list[int], list[int]]] = []
+    for index, ids in enumerate(beginnings):
+        best, shared = None, 0
+        for number, (prefix, _) in enumerate(groups):
+            common = next((n for n, (a, b) in enumerate(zip(prefix, ids)) if a != b), min(len(prefix), len(ids)))
+            if common > shared and common >= max(MIN_SHARED_PREFIX, len(prefix) // 2):
+                best, shared = number, common
+        if best is None:
+            groups.append((ids, [index]))
+        else:
+            prefix, members = groups[best]
+            groups[best] = (prefix[:shared], members + [index])
+    # One trajectory alone gains nothing from computing its beginning apart.
+    return [(prefix if len(members) > 1 and len(prefix) >= MIN_SHARED_PREFIX else [], members) for prefix, members in groups]
+
+
+@dataclass
+class _SharedPrefix:
+    """The keys and values of the tokens that several trajectories begin with, computed once.
+
+    While training, the trajectories' backward passes collect the gradient of these keys and
+    values in `leaves`; `backward` then carries it through the prefix's own forward pass, once.
+    """
+
+    length: int
+    computed: list[Any]
+    leaves: list[Any]
+
+    def backward(self) -> None:
+        import torch
+
+        pairs = [(tensor, leaf.grad) for tensor, leaf in zip(self.computed, self.leaves) if leaf.grad is not None]
+        if pairs:
+            torch.autograd.backward([tensor for tensor, _ in pairs], [grad for _, grad in pairs])
+
+
 class _Trainer:
     def __init__(self, model: Any, device: str, precision: str, max_seq: int):
         import torch
@@ -192,6 +241,14 @@ class _Trainer:
         self.body = base.model
         self.head = base.lm_head
         self.softcap = getattr(base.config, "final_logit_softcapping", None)
+        # The output head shares its weights with the fp32 input embedding, so it cannot be
+        # stored in bf16 like the body's (`store_frozen_weights_in_bf16`); a bf16 copy made once
+        # spares casting all 262,144 rows again in every forward pass.
+        self.head_weight = self.head.weight.detach().to(torch.bfloat16) if self.bf16 else self.head.weight
+        # A prefix longer than a sliding-window layer keeps would be cut in its cache; staying
+        # within it keeps the cache exactly what one whole forward pass would have seen.
+        window = getattr(self.body.config, "sliding_window", None)
+        self.max_prefix = window - 1 if window else max_seq
 
     def _positions(self, sample: Sample) -> list[int]:
         """Where the model predicts a target token: the position before it (sequences cut at max_seq)."""
@@ -201,43 +258,107 @@ class _Trainer:
     def target_count(self, sample: Sample) -> int:
         return len(self._positions(sample))
 
-    def loss(self, samples: list[Sample]) -> tuple[Any, int, int]:
+    def _shareable(self, sample: Sample) -> list[int]:
+        """The tokens of a sample that may go in a shared prefix: those before its first prediction."""
+        positions = self._positions(sample)
+        end = positions[0] if positions else min(len(sample.input_ids), self.max_seq) - 1
+        return sample.input_ids[: min(end, self.max_prefix)]
+
+    def prefix_groups(self, samples: list[Sample]) -> list[tuple[list[int], list[Sample]]]:
+        """The samples grouped by the beginning they share, each group with that beginning ([] if none)."""
+        return [(prefix, [samples[i] for i in members]) for prefix, members in _prefix_groups([self._shareable(s) for s in samples])]
+
+    def shared_prefix(self, ids: list[int]) -> _SharedPrefix:
+        torch = self.torch
+        with torch.autocast(device_type=self.device, dtype=torch.bfloat16, enabled=self.bf16):
+            cache = self.body(input_ids=torch.tensor([ids], device=self.device), use_cache=True).past_key_values
+        computed = [tensor for layer in cache.layers for tensor in (layer.keys, layer.values)]
+        leaves = [tensor.detach().requires_grad_(torch.is_grad_enabled()) for tensor in computed]
+        return _SharedPrefix(len(ids), computed, leaves)
+
+    def _cache_for(self, prefix: _SharedPrefix, rows: int) -> Any:
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.body.config)
+        for layer, (keys, values) in zip(cache.layers, zip(prefix.leaves[0::2], prefix.leaves[1::2])):
+            layer.update(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1))
+        return cache
+
+    def loss(self, samples: list[Sample], prefix: _SharedPrefix | None = None) -> tuple[Any, int, int]:
         """Summed cross-entropy over the samples' target tokens, the target count, the sequence tokens.
 
         The samples go through the model in one forward pass, right-padded to the longest: the
         attention is causal, so padding after a sequence changes nothing before it, and no
-        target sits in the padding.
+        target sits in the padding. With a shared prefix, only what follows it goes through,
+        attending to the prefix's keys and values.
         """
         torch = self.torch
-        rows = [sample.input_ids[: self.max_seq] for sample in samples]
+        skip = prefix.length if prefix else 0
+        sequence = sum(min(len(sample.input_ids), self.max_seq) for sample in samples)
+        rows = [sample.input_ids[skip : self.max_seq] for sample in samples]
         width = max(len(ids) for ids in rows)
-        flat_positions = [row * width + p for row, sample in enumerate(samples) for p in self._positions(sample)]
-        sequence = sum(len(ids) for ids in rows)
+        flat_positions = [row * width + p - skip for row, sample in enumerate(samples) for p in self._positions(sample)]
         if not flat_positions:
             return None, 0, sequence
         input_ids = torch.tensor([ids + [0] * (width - len(ids)) for ids in rows], device=self.device)
         index = torch.tensor(flat_positions, device=self.device)
+        cache = self._cache_for(prefix, len(rows)) if prefix else None
         with torch.autocast(device_type=self.device, dtype=torch.bfloat16, enabled=self.bf16):
-            hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state
-            logits = self.head(hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)).float()
+            hidden = self.body(input_ids=input_ids, past_key_values=cache, use_cache=cache is not None).last_hidden_state
+            selected = hidden.reshape(-1, hidden.shape[-1]).index_select(0, index)
+            logits = torch.nn.functional.linear(selected.to(self.head_weight.dtype), self.head_weight).float()
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
         labels = input_ids.reshape(-1).index_select(0, index + 1)
         return torch.nn.functional.cross_entropy(logits, labels, reduction="sum"), len(flat_positions), sequence
 
+    def accumulate(self, batch: list[Sample], micro_batch: int, targets: int) -> tuple[float, int]:
+        """Gradients of one optimizer step (the loss per target token); its summed loss and sequence tokens.
+
+        Backward runs per micro-batch, so only its activations are in memory at a time, and
+        once more through each shared prefix at the end.
+        """
+        summed, sequence = 0.0, 0
+        for prefix_ids, group in self.prefix_groups(batch):
+            prefix = self.shared_prefix(prefix_ids) if prefix_ids else None
+            for micro in _micro_batches(group, micro_batch, self.max_seq):
+                loss, _, length = self.loss(micro, prefix)
+                sequence += length
+                if loss is not None:
+                    (loss / targets).backward()
+                    summed += float(loss.detach())
+            if prefix is not None:
+                prefix.backward()
+        return summed, sequence
+
     def validation_loss(self, samples: list[Sample], micro_batch: int) -> float:
         torch = self.torch
         total, count = 0.0, 0
-        samples = samples[:VAL_SAMPLES_MAX]
         self.model.eval()
         with torch.no_grad():
-            for first in range(0, len(samples), micro_batch):
-                loss, targets, _ = self.loss(samples[first : first + micro_batch])
-                if loss is not None:
-                    total += float(loss)
-                    count += targets
+            for prefix_ids, group in self.prefix_groups(samples[:VAL_SAMPLES_MAX]):
+                prefix = self.shared_prefix(prefix_ids) if prefix_ids else None
+                for micro in _micro_batches(group, micro_batch, self.max_seq):
+                    loss, targets, _ = self.loss(micro, prefix)
+                    if loss is not None:
+                        total += float(loss)
+                        count += targets
         self.model.train()
         return total / max(count, 1)
+
+
+def store_frozen_weights_in_bf16(model: Any) -> None:
+    """The frozen linear weights of the transformer body in bf16, for a fit in bf16.
+
+    Autocast would round them to bf16 for every product anyway, so the loss is the same; stored
+    so, they take half the memory and are not cast again in each forward pass and kept for the
+    backward one. The LoRA weights, norms and embedding stay fp32.
+    """
+    import torch
+
+    for module in model.get_base_model().model.modules():
+        if isinstance(module, torch.nn.Linear) and not module.weight.requires_grad:
+            module.weight.data = module.weight.data.to(torch.bfloat16)
 
 
 def _micro_batches(batch: list[Sample], size: int, max_seq: int) -> Iterator[list[Sample]]:
@@ -369,6 +490,8 @@ def fit(
         state = FitState(**{**saved_state["state"], "losses": [tuple(x) for x in saved_state["state"]["losses"]], "val_losses": [tuple(x) for x in saved_state["state"]["val_losses"]]})
         torch.set_rng_state(saved_state["torch_rng"])
 
+    if precision == "bf16":
+        store_frozen_weights_in_bf16(model)
     trainer = _Trainer(model, device, precision, options.max_seq)
     micro_batch = options.micro_batch or (16 if device == "cuda" else 1)
     order = _order(train, options.epochs, options.seed)
@@ -389,14 +512,7 @@ def fit(
                 for group in optimizer.param_groups:
                     group["lr"] = _lr_at(state.step, total_steps, options)
                 targets = sum(trainer.target_count(sample) for sample in batch)
-                summed, sequence = 0.0, 0
-                # Backward per micro-batch: only its activations are in memory at a time.
-                for group in _micro_batches(batch, micro_batch, options.max_seq):
-                    loss, _, length = trainer.loss(group)
-                    sequence += length
-                    if loss is not None:
-                        (loss / targets).backward()
-                        summed += float(loss.detach())
+                summed, sequence = trainer.accumulate(batch, micro_batch, targets)
                 if targets:
                     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
                     optimizer.step()

@@ -202,3 +202,11 @@ def test_a_null_from_jq_leads_to_looking_at_one_record_and_a_typed_search_skips_
         with tempfile.TemporaryDirectory(prefix="picoagent-factory-") as tmp, prepared(task, Path(tmp).resolve()):
             matches = subprocess.run(["grep", "-rl", needle, root], cwd=tmp, capture_output=True, text=True).stdout.split()
         assert len(matches) == 2 and task.reference.steps[-1].args["answer"] in matches, f"{task.id}: a file of another type holds the text too"
+
+
+def test_every_error_count_is_at_least_one_so_the_reference_grep_does_not_fail():
+    """`grep -c` prints 0 and exits 1 when nothing matches: a failed step, and the task dropped
+    (logs-s2000-971 was, among 15,000 tasks, before its folder got one ERROR line)."""
+    counts = {task.id: task.checks[0].expected for task in generate_tasks(["logs"], 1000, 2000) if "ERROR" in task.instruction and task.checks[0].type == "numeric"}
+    assert len(counts) > 100 and min(counts.values()) >= 1
+    assert counts["logs-s2000-971"] == 1

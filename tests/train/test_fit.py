@@ -1,4 +1,4 @@
-"""How a fit groups trajectories into padded micro-batches (no torch needed)."""
+"""How a fit groups trajectories into padded micro-batches and by the prompt they share (no torch needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import pytest
 
 from picoagent.train.dataset import Sample
-from picoagent.train.fit import MICRO_BATCH_AVERAGE_TOKENS, _micro_batches
+from picoagent.train.fit import MICRO_BATCH_AVERAGE_TOKENS, MIN_SHARED_PREFIX, _micro_batches, _prefix_groups
 
 
 def sample(length: int) -> Sample:
@@ -29,6 +29,24 @@ def test_micro_batches_keep_every_sample_once_and_stay_within_size_and_padded_ar
 def test_one_sample_per_group_on_a_cpu():
     batch = [sample(n) for n in (500, 100, 300)]
     assert [[len(s.input_ids) for s in g] for g in _micro_batches(batch, 1, max_seq=2048)] == [[100], [300], [500]]
+
+
+def test_trajectories_are_grouped_by_the_prompt_they_share_and_a_lone_one_shares_nothing():
+    rng = random.Random(1)
+    json_prompt = [rng.randrange(1000) for _ in range(420)]
+    code_prompt = json_prompt[:40] + [rng.randrange(1000) for _ in range(380)]
+    beginnings = []
+    for index in range(12):
+        prompt = json_prompt if index % 3 else code_prompt
+        beginnings.append(prompt + [rng.randrange(1000) for _ in range(rng.randrange(0, 30))])
+    beginnings.append([7] * 10 + json_prompt)  # a prompt of its own
+    groups = _prefix_groups(beginnings)
+    assert sorted(i for _, members in groups for i in members) == list(range(13)), "every trajectory once"
+    for prefix, members in groups:
+        assert all(beginnings[i][: len(prefix)] == prefix for i in members)
+        assert prefix == [] or (len(members) > 1 and len(prefix) >= MIN_SHARED_PREFIX)
+    shared = sorted((len(prefix), len(members)) for prefix, members in groups)
+    assert shared == [(0, 1), (420, 4), (420, 8)], "json and code keep their whole prompts; the 40 tokens they share do not join them"
 
 
 def test_precision_is_bf16_where_the_hardware_has_it_and_a_bad_one_is_refused_before_any_work():

@@ -109,6 +109,61 @@ def test_a_padded_micro_batch_has_the_loss_of_its_samples_one_by_one_and_bf16_th
     assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.03) and losses["bf16"] != losses["fp32"]
 
 
+def test_a_prompt_shared_by_a_batch_goes_through_once_with_the_loss_and_gradients_of_whole_passes(dataset: Path) -> None:
+    from dataclasses import replace
+
+    from peft import LoraConfig, get_peft_model
+
+    from picoagent.train.dataset import read_samples
+    from picoagent.train.fit import TARGET_MODULES, _Trainer, load_base, store_frozen_weights_in_bf16
+
+    def doubled(sample):
+        """The sample with its replies and observations once more: past the 512-token sliding
+        window, so those layers must see across the shared prompt's end as a whole pass does."""
+        first = sample.targets[0][0]
+        shift = len(sample.input_ids) - first
+        return replace(sample, input_ids=sample.input_ids + sample.input_ids[first:], targets=sample.targets + [(a + shift, b + shift) for a, b in sample.targets])
+
+    samples = [doubled(s) for s in read_samples(dataset)]
+    assert min(len(s.input_ids) for s in samples) > 512
+    torch.manual_seed(0)
+    model = get_peft_model(load_base(default_model_path()), LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), init_lora_weights=False))
+    trainer = _Trainer(model, "cpu", "fp32", max_seq=2048)
+    [(prefix, members)] = trainer.prefix_groups(samples)
+    assert len(members) == 3 and 300 < len(prefix) < min(s.targets[0][0] for s in samples), "the system prompt and tools, not a reply"
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    targets = sum(trainer.target_count(s) for s in samples)
+
+    def gradients() -> list[torch.Tensor]:
+        taken = [p.grad.clone() for p in trainable]
+        model.zero_grad(set_to_none=True)
+        return taken
+
+    whole = 0.0
+    for sample in samples:
+        loss, _, _ = trainer.loss([sample])
+        (loss / targets).backward()
+        whole += float(loss.detach())
+    expected = gradients()
+    for micro_batch in (1, 3):
+        shared, sequence = trainer.accumulate(samples, micro_batch, targets)
+        assert sequence == sum(len(s.input_ids) for s in samples), "throughput counts every token the model saw"
+        assert shared == pytest.approx(whole, rel=1e-5)
+        got = gradients()
+        difference = sum(float((a - b).norm() ** 2) for a, b in zip(expected, got)) ** 0.5
+        assert difference < 1e-4 * sum(float(a.norm() ** 2) for a in expected) ** 0.5, f"micro-batch {micro_batch}: gradients differ by {difference}"
+    assert trainer.validation_loss(samples, 1) == pytest.approx(whole / targets, rel=1e-5)
+
+    # Frozen weights stored in bf16 give the very loss autocast gives with them in fp32.
+    in_bf16 = _Trainer(model, "cpu", "bf16", max_seq=2048)
+    with torch.no_grad():
+        autocast_only = float(in_bf16.loss(samples)[0])
+        store_frozen_weights_in_bf16(model)
+        stored = float(in_bf16.loss(samples)[0])
+    assert stored == autocast_only and stored != pytest.approx(whole, rel=1e-6)
+    assert all(p.dtype == torch.float32 for p in trainable), "the LoRA weights stay fp32"
+
+
 def greedy_torch(model, ids: list[int], count: int) -> list[int]:
     with torch.no_grad():
         out = model.generate(torch.tensor([ids]), max_new_tokens=count, do_sample=False)

@@ -52,7 +52,13 @@ def logs(rng: random.Random) -> Draft:
 
     if kind == "folder":
         root = folder_name(rng)
-        files = {f"{root}/{word}.log": "\n".join(_app_log(rng, rng.randint(4, 20))) + "\n" for word in rng.sample(WORDS, rng.randint(2, 5))}
+        logs = {f"{root}/{word}.log": _app_log(rng, rng.randint(4, 20)) for word in rng.sample(WORDS, rng.randint(2, 5))}
+        if not any(line.split()[2] == "ERROR" for lines in logs.values() for line in lines):
+            # No ERROR at all: grep -c would print 0 and exit 1, a failed step in the replay.
+            lines = next(iter(logs.values()))
+            parts = lines[-1].split()
+            lines[-1] = " ".join([*parts[:2], "ERROR", *parts[3:]])
+        files = {path: "\n".join(lines) + "\n" for path, lines in logs.items()}
         files[f"{root}/{rng.choice(WORDS)}_old.txt"] = "2031-01-01 00:00:00 ERROR auth not a log file\n"
         n = sum(line.split()[2] == "ERROR" for path, text in files.items() if path.endswith(".log") for line in text.splitlines())
         instruction = say(rng, ["How many ERROR lines are there in all the .log files of {root}/ together?", "Count the ERROR entries across every .log file in {root}/.", "Over all .log files in {root}/, how many lines have the level ERROR?"], root=root) + " " + form(rng, "number")
