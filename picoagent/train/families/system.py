@@ -30,6 +30,13 @@ def _app_log(rng: random.Random, count: int) -> list[str]:
     return lines
 
 
+def _as_error(line: str) -> str:
+    """An app log line with its level made ERROR: a task about errors needs at least one, or
+    its reference `grep -c` prints 0 and exits 1, a failed step in the replay."""
+    parts = line.split()
+    return " ".join([*parts[:2], "ERROR", *parts[3:]])
+
+
 def _access_log(rng: random.Random, count: int) -> list[str]:
     addresses = [f"10.{rng.randint(0, 9)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(rng.randint(3, 9))]
     return [
@@ -54,13 +61,11 @@ def logs(rng: random.Random) -> Draft:
         root = folder_name(rng)
         logs = {f"{root}/{word}.log": _app_log(rng, rng.randint(4, 20)) for word in rng.sample(WORDS, rng.randint(2, 5))}
         if not any(line.split()[2] == "ERROR" for lines in logs.values() for line in lines):
-            # No ERROR at all: grep -c would print 0 and exit 1, a failed step in the replay.
-            lines = next(iter(logs.values()))
-            parts = lines[-1].split()
-            lines[-1] = " ".join([*parts[:2], "ERROR", *parts[3:]])
+            first = next(iter(logs.values()))
+            first[-1] = _as_error(first[-1])
         files = {path: "\n".join(lines) + "\n" for path, lines in logs.items()}
         files[f"{root}/{rng.choice(WORDS)}_old.txt"] = "2031-01-01 00:00:00 ERROR auth not a log file\n"
-        n = sum(line.split()[2] == "ERROR" for path, text in files.items() if path.endswith(".log") for line in text.splitlines())
+        n = sum(line.split()[2] == "ERROR" for lines in logs.values() for line in lines)
         instruction = say(rng, ["How many ERROR lines are there in all the .log files of {root}/ together?", "Count the ERROR entries across every .log file in {root}/.", "Over all .log files in {root}/, how many lines have the level ERROR?"], root=root) + " " + form(rng, "number")
         if steps.look:
             steps.list_folder(root)
@@ -89,8 +94,7 @@ def logs(rng: random.Random) -> Draft:
         return Draft(instruction, [{"type": "numeric", "expected": n}], steps.items, files={name: text})
     lines = _app_log(rng, rng.randint(8, 40))
     if not any(line.split()[2] == "ERROR" for line in lines):
-        parts = lines[-1].split()
-        lines[-1] = " ".join([*parts[:2], "ERROR", *parts[3:]])
+        lines[-1] = _as_error(lines[-1])
     text = "\n".join(lines) + "\n"
     if kind == "errors":
         n = sum(line.split()[2] == "ERROR" for line in lines)
