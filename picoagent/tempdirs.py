@@ -2,8 +2,10 @@
 directories removed by the next picoagent process that makes one.
 
 Each directory gets a sidecar file `DIR.owner` beside it (not inside: an eval workspace must
-hold only what its task put there) naming the owning process by pid and start time, so a
-reused pid does not keep a dead owner's directory alive.
+hold only what its task put there) naming the owning process by pid, start time and PID
+namespace: a reused pid does not keep a dead owner's directory alive, and a process in another
+namespace sharing this /tmp (another container on the same volume) is not judged by pids that
+mean nothing here.
 """
 
 from __future__ import annotations
@@ -26,11 +28,18 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
 def owned_temp_dir(prefix: str, root: Path | None = None) -> Path:
     """A new directory like `tempfile.mkdtemp(prefix=...)`, marked as this process's; orphans swept first."""
     sweep_orphans(root)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=root)).resolve()
-    Path(f"{path}{OWNER_SUFFIX}").write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
+    Path(f"{path}{OWNER_SUFFIX}").write_text(f"{os.getpid()} {_start_time(os.getpid())} {_pid_namespace()}\n")
     return path
 
 
@@ -42,15 +51,16 @@ def remove_temp_dir(path: Path) -> None:
 def sweep_orphans(root: Path | None = None) -> list[Path]:
     """Remove the picoagent temporary directories whose owner has exited; the ones removed."""
     removed: list[Path] = []
-    if _start_time(os.getpid()) is None:  # no /proc (not Linux): no way to tell a live owner from a dead one
+    namespace = _pid_namespace()
+    if _start_time(os.getpid()) is None or namespace is None:  # no /proc (not Linux): no way to tell a live owner from a dead one
         return removed
     for owner_file in Path(root or tempfile.gettempdir()).glob(f"picoagent-*{OWNER_SUFFIX}"):
         try:
-            pid, started = owner_file.read_text().split()
+            pid, started, owner_namespace = owner_file.read_text().split()
             alive = _start_time(int(pid)) == started
         except (OSError, ValueError):  # being written, or already swept by another process
             continue
-        if alive:
+        if alive or owner_namespace != namespace:
             continue
         directory = owner_file.with_name(owner_file.name.removesuffix(OWNER_SUFFIX))
         remove_temp_dir(directory)

@@ -33,15 +33,19 @@ def test_a_killed_owners_directory_goes_at_the_next_one_and_a_live_owners_stays(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_reused_pid_does_not_keep_a_dead_owners_directory_and_an_unreadable_mark_is_left(tmp_path: Path) -> None:
+def test_a_reused_pid_does_not_keep_a_dead_owners_directory_and_an_unreadable_or_foreign_mark_is_left(tmp_path: Path) -> None:
     reused = tmp_path / "picoagent-eval-t2-abc"
     reused.mkdir()
-    Path(f"{reused}{OWNER_SUFFIX}").write_text(f"{os.getpid()} 1\n")  # our pid, another process's start time
+    namespace = os.readlink("/proc/self/ns/pid")
+    Path(f"{reused}{OWNER_SUFFIX}").write_text(f"{os.getpid()} 1 {namespace}\n")  # our pid, another process's start time
+    elsewhere = tmp_path / "picoagent-eval-t3-jkl"
+    elsewhere.mkdir()
+    Path(f"{elsewhere}{OWNER_SUFFIX}").write_text("999999999 1 pid:[1]\n")  # a pid of another container's namespace
     half_written = tmp_path / "picoagent-eval-t1-def"
     half_written.mkdir()
     Path(f"{half_written}{OWNER_SUFFIX}").write_text("")
     foreign = tmp_path / "other-tool-ghi"
     foreign.mkdir()
-    Path(f"{foreign}{OWNER_SUFFIX}").write_text("999999999 1\n")
+    Path(f"{foreign}{OWNER_SUFFIX}").write_text(f"999999999 1 {namespace}\n")
     assert sweep_orphans(tmp_path) == [reused]
-    assert half_written.is_dir() and foreign.is_dir() and not reused.exists()
+    assert half_written.is_dir() and foreign.is_dir() and elsewhere.is_dir() and not reused.exists()

@@ -35,11 +35,14 @@ from typing import Any, Iterator
 
 from picoagent.errors import ConfigError, PicoagentError
 from picoagent.models.weights import cache_dir, file_sha256
+from picoagent.tempdirs import owned_temp_dir, remove_temp_dir
 from picoagent.train.dataset import Sample, read_samples
 
 # Every linear layer of attention and MLP: what the signal test in ../shared/notes adapted.
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 CHECKPOINT = "checkpoint"
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "bf16", "fp32")
 FIT_REPORT = "fit.json"
 VAL_SAMPLES_MAX = 64
 # Padded tokens per micro-batch sample, on average: what the memory of a micro-batch is sized for.
@@ -80,6 +83,14 @@ class FitOptions:
     max_steps: int | None = None
     warmup_fraction: float = 0.05
 
+    def __post_init__(self) -> None:
+        # Checked here, not where torch is imported, so that a typo is refused before the
+        # base model loads (a minute the first time).
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r}: use {', '.join(DEVICES[:-1])} or {DEVICES[-1]}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"unknown precision {self.precision!r}: use {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}")
+
     def identity(self) -> dict[str, Any]:
         """What a resumed fit must share with the one it continues."""
         data = asdict(self)
@@ -116,16 +127,12 @@ def _device(requested: str) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
         raise ConfigError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
-    if requested not in ("cpu", "cuda"):
-        raise ConfigError(f"unknown device {requested!r}: use auto, cpu or cuda")
     return requested
 
 
 def _precision(requested: str, device: str) -> str:
     import torch
 
-    if requested not in ("auto", "bf16", "fp32"):
-        raise ConfigError(f"unknown precision {requested!r}: use auto, bf16 or fp32")
     if requested != "auto":
         return requested
     if device == "cuda" or torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported():
@@ -416,6 +423,35 @@ def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, met
     shutil.rmtree(previous, ignore_errors=True)
 
 
+@contextmanager
+def _init_adapter(init: Path | None, base_gguf: Path, options: FitOptions) -> Iterator[Path | None]:
+    """The peft directory `--init` names, checked against the options, for as long as the model loads.
+
+    A LoRA GGUF (the shipped adapter exists only as one) is imported into a temporary
+    directory, removed on the way out, so that a refused or interrupted fit leaves nothing
+    of it in the output.
+    """
+    if init is None:
+        yield None
+        return
+    scratch = owned_temp_dir("picoagent-init-") if init.is_file() else None
+    try:
+        directory = init
+        if scratch is not None:
+            from picoagent.train.export import import_adapter
+
+            directory = import_adapter(init, scratch, base_gguf)
+        if not (directory / "adapter_config.json").is_file():
+            raise ConfigError(f"--init {init}: neither an adapter directory (from `picoagent train fit`) nor a LoRA GGUF")
+        config = json.loads((directory / "adapter_config.json").read_text())
+        if (config.get("r"), config.get("lora_alpha")) != (options.lora_r, options.lora_alpha):
+            raise ConfigError(f"--init {init} has rank {config.get('r')} and alpha {config.get('lora_alpha')}: pass the same --lora-r and --lora-alpha")
+        yield directory
+    finally:
+        if scratch is not None:
+            remove_temp_dir(scratch)
+
+
 def fit(
     data: Path,
     out: Path,
@@ -442,53 +478,42 @@ def fit(
     checkpoint = out / CHECKPOINT
     if checkpoint.is_dir() and not resume:
         raise ConfigError(f"{out} holds a checkpoint of an unfinished fit: add --resume to continue it, or choose another --out")
-    init_source = init
-    if init is not None and init.is_file():
-        # A LoRA GGUF (the shipped adapter exists only as one): back to a peft directory beside the output.
-        from picoagent.train.export import import_adapter
+    with _init_adapter(init, base_gguf, options) as init_dir:
+        meta = {
+            "dataset_sha256": dataset_digest(data),
+            "base_sha256": file_sha256(base_gguf),
+            "init_sha256": None if init is None else file_sha256(init if init.is_file() else init / "adapter_model.safetensors"),
+            "options": options.identity(),
+        }
+        if resume and checkpoint.is_dir():
+            saved = json.loads((checkpoint / "meta.json").read_text())
+            differs = [key for key in meta if saved.get(key) != meta[key]]
+            if differs:
+                raise ConfigError(f"cannot resume {out}: its checkpoint was made with another {', '.join(differs)}; use the same data and options")
 
-        init = import_adapter(init, out / "init-adapter", base_gguf)
-    if init is not None and not (init / "adapter_config.json").is_file():
-        raise ConfigError(f"--init {init}: neither an adapter directory (from `picoagent train fit`) nor a LoRA GGUF")
-    if init is not None:
-        init_config = json.loads((init / "adapter_config.json").read_text())
-        if (init_config.get("r"), init_config.get("lora_alpha")) != (options.lora_r, options.lora_alpha):
-            raise ConfigError(f"--init {init} has rank {init_config.get('r')} and alpha {init_config.get('lora_alpha')}: pass the same --lora-r and --lora-alpha")
-    meta = {
-        "dataset_sha256": dataset_digest(data),
-        "base_sha256": file_sha256(base_gguf),
-        "init_sha256": None if init_source is None else file_sha256(init_source if init_source.is_file() else init_source / "adapter_model.safetensors"),
-        "options": options.identity(),
-    }
-    if resume and checkpoint.is_dir():
-        saved = json.loads((checkpoint / "meta.json").read_text())
-        differs = [key for key in meta if saved.get(key) != meta[key]]
-        if differs:
-            raise ConfigError(f"cannot resume {out}: its checkpoint was made with another {', '.join(differs)}; use the same data and options")
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
 
-    import torch
-    from peft import LoraConfig, PeftModel, get_peft_model
-
-    torch.manual_seed(options.seed)
-    if device == "cpu":
-        torch.set_num_threads(options.threads or os.cpu_count() or 1)
-    base = load_base(base_gguf)
-    state = FitState()
-    if resume and checkpoint.is_dir():
-        model = PeftModel.from_pretrained(base, checkpoint, is_trainable=True)
-    elif init is not None:
-        model = PeftModel.from_pretrained(base, init, is_trainable=True)
-    else:
-        lora = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules=list(TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
-        model = get_peft_model(base, lora)
-    model.to(device)
-    model.train()
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=options.learning_rate, weight_decay=0.0)
-    if resume and checkpoint.is_dir():
-        saved_state = torch.load(checkpoint / "trainer.pt", weights_only=False)
-        optimizer.load_state_dict(saved_state["optimizer"])
-        state = FitState(**{**saved_state["state"], "losses": [tuple(x) for x in saved_state["state"]["losses"]], "val_losses": [tuple(x) for x in saved_state["state"]["val_losses"]]})
-        torch.set_rng_state(saved_state["torch_rng"])
+        torch.manual_seed(options.seed)
+        if device == "cpu":
+            torch.set_num_threads(options.threads or os.cpu_count() or 1)
+        base = load_base(base_gguf)
+        state = FitState()
+        if resume and checkpoint.is_dir():
+            model = PeftModel.from_pretrained(base, checkpoint, is_trainable=True)
+        elif init_dir is not None:
+            model = PeftModel.from_pretrained(base, init_dir, is_trainable=True)
+        else:
+            lora = LoraConfig(r=options.lora_r, lora_alpha=options.lora_alpha, target_modules=list(TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+            model = get_peft_model(base, lora)
+        model.to(device)
+        model.train()
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=options.learning_rate, weight_decay=0.0)
+        if resume and checkpoint.is_dir():
+            saved_state = torch.load(checkpoint / "trainer.pt", weights_only=False)
+            optimizer.load_state_dict(saved_state["optimizer"])
+            state = FitState(**{**saved_state["state"], "losses": [tuple(x) for x in saved_state["state"]["losses"]], "val_losses": [tuple(x) for x in saved_state["state"]["val_losses"]]})
+            torch.set_rng_state(saved_state["torch_rng"])
 
     if precision == "bf16":
         store_frozen_weights_in_bf16(model)
@@ -568,6 +593,5 @@ def fit(
     }
     (out / FIT_REPORT).write_text(json.dumps(report, indent=2))
     shutil.rmtree(checkpoint, ignore_errors=True)
-    shutil.rmtree(out / "init-adapter", ignore_errors=True)
     return report
 

@@ -59,5 +59,7 @@ def test_precision_is_bf16_where_the_hardware_has_it_and_a_bad_one_is_refused_be
     assert _precision("auto", "cuda") == "bf16"
     assert _precision("fp32", "cuda") == "fp32" and _precision("bf16", "cpu") == "bf16"
     with pytest.raises(ConfigError, match="unknown precision 'fp16': use auto, bf16 or fp32"):
-        _precision("fp16", "cpu")
+        FitOptions(precision="fp16")
+    with pytest.raises(ConfigError, match="unknown device 'tpu': use auto, cpu or cuda"):
+        FitOptions(device="tpu")
     assert "precision" not in FitOptions().identity(), "a fit resumes on other hardware, like another device"

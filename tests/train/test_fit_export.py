@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -74,14 +75,17 @@ def test_an_interrupted_fit_resumes_to_the_same_adapter(dataset: Path, tmp_path:
     export_adapter(tmp_path / "straight", tmp_path / "straight.gguf", default_model_path())
     from_gguf = fit(dataset, tmp_path / "more-gguf", default_model_path(), FitOptions(**{**options.__dict__, "max_steps": 1}), init=tmp_path / "straight.gguf")
     assert from_gguf["losses"][0][1] == pytest.approx(more["losses"][0][1], abs=0.01), "float16 in the GGUF, the same start"
-    assert not (tmp_path / "more-gguf" / "init-adapter").exists()
-    # A refused fit writes nothing: not even the imported copy of its --init GGUF.
+    assert sorted(p.name for p in (tmp_path / "more-gguf").iterdir()) == sorted(p.name for p in (tmp_path / "more").iterdir())
+    # A refused fit writes nothing: not even the imported copy of its --init GGUF, which the
+    # rank check reads (it lives in a temporary directory, gone once the model has loaded).
+    imports_before = set(Path(tempfile.gettempdir()).glob("picoagent-init-*"))
     (tmp_path / "busy" / "checkpoint").mkdir(parents=True)
     with pytest.raises(ConfigError, match="holds a checkpoint of an unfinished fit"):
         fit(dataset, tmp_path / "busy", default_model_path(), options, init=tmp_path / "straight.gguf")
-    with pytest.raises(ConfigError, match="unknown precision 'fp16'"):
-        fit(dataset, tmp_path / "fresh", default_model_path(), FitOptions(**{**options.__dict__, "precision": "fp16"}), init=tmp_path / "straight.gguf")
-    assert not (tmp_path / "busy" / "init-adapter").exists() and not (tmp_path / "fresh").exists()
+    with pytest.raises(ConfigError, match=r"straight\.gguf has rank 4 and alpha 8(\.0)?: pass the same"):
+        fit(dataset, tmp_path / "fresh", default_model_path(), FitOptions(**{**options.__dict__, "lora_r": 8}), init=tmp_path / "straight.gguf")
+    assert [p.name for p in (tmp_path / "busy").iterdir()] == ["checkpoint"] and not (tmp_path / "fresh").exists()
+    assert set(Path(tempfile.gettempdir()).glob("picoagent-init-*")) == imports_before
     (tmp_path / "notes.gguf").write_text("not a model")
     with pytest.raises(ConfigError, match="notes.gguf is not a GGUF file"):
         fit(dataset, tmp_path / "bad", default_model_path(), options, init=tmp_path / "notes.gguf")

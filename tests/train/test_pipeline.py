@@ -82,10 +82,16 @@ def test_bad_input_to_each_command_is_one_line(tmp_path: Path) -> None:
         (("train", "dataset", "missing-dir", "--out", "d.jsonl"), "not an eval results directory"),
         (("train", "fit", "bad.jsonl", "--out", "a"), "bad.jsonl:1: not a dataset sample"),
         (("train", "fit", "bad.jsonl", "--out", "a", "--base", "missing.gguf"), "base model not found"),
+        (("train", "fit", "bad.jsonl", "--out", "a", "--precision", "fp16"), "unknown precision 'fp16': use auto, bf16 or fp32"),
+        (("train", "fit", "bad.jsonl", "--out", "a", "--device", "tpu"), "unknown device 'tpu': use auto, cpu or cuda"),
         (("train", "export", "nowhere", "--out", "x.gguf"), "not an adapter directory"),
     ]
+    refused = {}
     for args, message in cases:
         done = picoagent(*args, cwd=tmp_path)
+        refused[args[-1]] = done
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    for option in ("fp16", "tpu"):
+        assert "loading" not in refused[option].stdout, "a bad option is refused before the base model loads (a minute the first time)"
