@@ -85,7 +85,9 @@ class DatasetReport:
 
 
 def _results_picks(directory: Path) -> Iterator[TracePick]:
-    for record in read_records(directory):
+    # Records are in the order the workers finished; sorted, the same traces always give the same
+    # bytes, so a fit's checkpoint (which names its dataset's sha256) resumes on a rebuilt dataset.
+    for record in sorted(read_records(directory), key=lambda record: (record["suite"], record["task"], record.get("run", 0))):
         if not record.get("passed"):
             continue
         trace = directory / "runs" / str(record.get("run_id")) / TRACE_NAME

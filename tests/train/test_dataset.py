@@ -96,6 +96,21 @@ def test_from_eval_results_only_passed_runs_become_samples(config: Config, tmp_p
     assert read_samples(tmp_path / "data.jsonl")[0].task == "t0"
 
 
+def test_a_dataset_does_not_depend_on_the_order_the_runs_finished_in(config: Config, tmp_path: Path) -> None:
+    config.examples = 0
+    runs = {task: scripted_run(config, [action("final_answer", answer="2")], task=f"Count the lines ({task}).") for task in ("t0", "t1", "t2")}
+    built = []
+    for finished in (["t2", "t0", "t1"], ["t1", "t2", "t0"]):
+        results = ResultsDir(tmp_path / "-".join(finished), {"model": "m", "actions": "json"})
+        for task in finished:
+            results.append({"suite": "fam", "task": task, "run": 0, "passed": True, "status": runs[task].status, "run_id": runs[task].run_id, "trace_path": runs[task].trace_path})
+        data = tmp_path / f"{'-'.join(finished)}.jsonl"
+        build_dataset([results.path], data, CharTokenizer(), max_tokens=100_000, val_percent=0)
+        built.append(data.read_bytes())
+    assert [sample.task for sample in read_samples(tmp_path / "t2-t0-t1.jsonl")] == ["t0", "t1", "t2"]
+    assert built[0] == built[1], "the same runs give the same bytes, so a checkpoint's dataset sha256 still matches"
+
+
 def test_the_split_is_fixed_per_task_and_holds_out_about_the_share_asked() -> None:
     splits = [split_of("files", f"files-s0-{n}", 10) for n in range(2000)]
     assert splits == [split_of("files", f"files-s0-{n}", 10) for n in range(2000)]
