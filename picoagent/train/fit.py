@@ -407,6 +407,16 @@ def _signals_as_interrupt() -> Iterator[None]:
             signal.signal(signum, earlier)
 
 
+def _recover_checkpoint(out: Path) -> None:
+    """A kill between _save_checkpoint's two renames leaves the previous checkpoint, as .old: put it back.
+
+    Without this, --resume would find no checkpoint and start the fit again from step 0.
+    """
+    previous = out / f"{CHECKPOINT}.old"
+    if previous.is_dir() and not (out / CHECKPOINT).exists():
+        previous.rename(out / CHECKPOINT)
+
+
 def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, meta: dict[str, Any]) -> None:
     import torch
 
@@ -476,6 +486,7 @@ def fit(
     device = _device(options.device)
     precision = _precision(options.precision, device)
     checkpoint = out / CHECKPOINT
+    _recover_checkpoint(out)
     if checkpoint.is_dir() and not resume:
         raise ConfigError(f"{out} holds a checkpoint of an unfinished fit: add --resume to continue it, or choose another --out")
     with _init_adapter(init, base_gguf, options) as init_dir:

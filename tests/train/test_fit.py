@@ -1,4 +1,4 @@
-"""How a fit groups trajectories into padded micro-batches and by the prompt they share (no torch needed)."""
+"""How a fit groups trajectories into padded micro-batches and by the prompt they share, picks its precision, and finds its checkpoint (quick: no base model loads)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,18 @@ def test_precision_is_bf16_where_the_hardware_has_it_and_a_bad_one_is_refused_be
     with pytest.raises(ConfigError, match="unknown device 'tpu': use auto, cpu or cuda"):
         FitOptions(device="tpu")
     assert "precision" not in FitOptions().identity(), "a fit resumes on other hardware, like another device"
+
+
+def test_a_fit_killed_between_the_renames_of_a_checkpoint_finds_the_previous_one(tmp_path) -> None:
+    pytest.importorskip("torch")
+    from picoagent.errors import ConfigError
+    from picoagent.train.fit import FitOptions, fit
+
+    data = tmp_path / "data.jsonl"
+    data.write_text(sample(40).to_json() + "\n")
+    out = tmp_path / "adapter"
+    (out / "checkpoint.old").mkdir(parents=True)  # the new checkpoint not yet in place, the old one moved aside
+    (out / "checkpoint.old" / "meta.json").write_text("{}")
+    with pytest.raises(ConfigError, match="holds a checkpoint of an unfinished fit: add --resume"):
+        fit(data, out, tmp_path / "base.gguf", FitOptions(device="cpu"))
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint"] and (out / "checkpoint" / "meta.json").is_file()
