@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from picoagent.errors import ConfigError
-from picoagent.evals.results import RESULTS_NAME, read_records
+from picoagent.evals.results import RESULTS_NAME, read_records, record_key
 from picoagent.models.base import Message
 from picoagent.models.templates import gemma_parts
 from picoagent.trace.recorder import TRACE_NAME, read_events
@@ -87,7 +87,7 @@ class DatasetReport:
 def _results_picks(directory: Path) -> Iterator[TracePick]:
     # Records are in the order the workers finished; sorted, the same traces always give the same
     # bytes, so a fit's checkpoint (which names its dataset's sha256) resumes on a rebuilt dataset.
-    for record in sorted(read_records(directory), key=lambda record: (record["suite"], record["task"], record.get("run", 0))):
+    for record in sorted(read_records(directory), key=record_key):
         if not record.get("passed"):
             continue
         trace = directory / "runs" / str(record.get("run_id")) / TRACE_NAME

@@ -41,6 +41,7 @@ from picoagent.train.dataset import Sample, read_samples
 # Every linear layer of attention and MLP: what the signal test in ../shared/notes adapted.
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 CHECKPOINT = "checkpoint"
+PREVIOUS_CHECKPOINT = f"{CHECKPOINT}.old"  # set aside while a new checkpoint takes its place
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "bf16", "fp32")
 FIT_REPORT = "fit.json"
@@ -412,7 +413,7 @@ def _recover_checkpoint(out: Path) -> None:
 
     Without this, --resume would find no checkpoint and start the fit again from step 0.
     """
-    previous = out / f"{CHECKPOINT}.old"
+    previous = out / PREVIOUS_CHECKPOINT
     if previous.is_dir() and not (out / CHECKPOINT).exists():
         previous.rename(out / CHECKPOINT)
 
@@ -426,7 +427,7 @@ def _save_checkpoint(model: Any, optimizer: Any, state: FitState, out: Path, met
     torch.save({"optimizer": optimizer.state_dict(), "state": asdict(state), "torch_rng": torch.get_rng_state()}, partial / "trainer.pt")
     (partial / "meta.json").write_text(json.dumps(meta, indent=2))
     final = out / CHECKPOINT
-    previous = out / f"{CHECKPOINT}.old"
+    previous = out / PREVIOUS_CHECKPOINT
     if final.exists():
         final.rename(previous)
     partial.rename(final)
